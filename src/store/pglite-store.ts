@@ -1,0 +1,22 @@
+// Embedded PostgreSQL (PGlite) in-process: in memory for tests, a folder under DATA_DIR otherwise.
+import { PGlite } from '@electric-sql/pglite';
+import type { Queryable, Row, Store } from './store.ts';
+
+export async function openPgliteStore(dataDir?: string): Promise<Store> {
+  const pg = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
+  const query = async <R extends Row>(sql: string, params?: unknown[]) => (await pg.query<R>(sql, params)).rows;
+  return {
+    kind: 'pglite',
+    query,
+    async transaction(fn) {
+      return pg.transaction((tx) => fn({ query: async <R extends Row>(sql: string, params?: unknown[]) => (await tx.query<R>(sql, params)).rows } as Queryable));
+    },
+    async listen(channel, onNotify) {
+      const unsub = await pg.listen(channel, onNotify);
+      return async () => unsub();
+    },
+    async close() {
+      await pg.close();
+    },
+  };
+}
