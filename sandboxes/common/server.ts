@@ -1,0 +1,30 @@
+// What every sandbox exports, so the CLI, `npm start` and tests start them all the same way.
+import type { FastifyInstance } from 'fastify';
+
+export interface SandboxOptions {
+  port: number;
+  host?: string;
+  /** Process-wide fault mode (see faults.ts), for showing the conformance kit fail. */
+  faultMode?: string;
+}
+
+export interface RunningSandbox {
+  name: string;
+  url: string;
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+export interface SandboxDefinition {
+  name: string;
+  description: string;
+  /** Builds the sandbox's Fastify app (not listening), with its demo data loaded. */
+  build(opts: { faultMode?: string }): Promise<FastifyInstance>;
+}
+
+export async function startSandbox(def: SandboxDefinition, opts: SandboxOptions): Promise<RunningSandbox> {
+  const app = await def.build({ faultMode: opts.faultMode });
+  const host = opts.host ?? '127.0.0.1';
+  const address = await app.listen({ port: opts.port, host });
+  return { name: def.name, url: address, app, close: () => app.close() };
+}
