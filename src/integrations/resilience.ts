@@ -1,0 +1,153 @@
+// Per-supplier resilience (cockatiel): a timeout on every call, a circuit breaker per supplier, retries for reads only.
+// Also keeps live figures (success rate, latency percentiles, breaker state) for monitoring.
+import {
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+
+export interface SupplierPolicyOptions {
+  timeoutMs?: number;
+  /** Consecutive failures that open the breaker. */
+  breakAfter?: number;
+  halfOpenAfterMs?: number;
+  readRetries?: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+export interface SupplierFigures {
+  supplier: string;
+  calls: number;
+  failures: number;
+  successRate: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  breaker: BreakerState;
+}
+
+/** A supplier's answer could not be used; the adapter says why in words a page can show. */
+export class SupplierUnavailableError extends Error {
+  constructor(readonly supplier: string, readonly reason: 'timeout' | 'circuit-open' | 'bad-response' | 'unreachable' | 'server-error', message?: string) {
+    super(message ?? `${supplier}: ${reason}`);
+    this.name = 'SupplierUnavailableError';
+  }
+}
+
+/**
+ * A supplier's definite business answer (slot gone, not on repeat, version conflict…). It is not a
+ * fault: it neither trips the breaker nor is retried. Adapters throw subclasses with a `code`.
+ */
+export class SupplierDomainError extends Error {
+  readonly domain = true;
+  constructor(readonly code: string, message: string, readonly details?: unknown) {
+    super(message);
+    this.name = 'SupplierDomainError';
+  }
+}
+
+const isFault = handleWhen((err) => !(err instanceof SupplierDomainError));
+
+const LATENCY_WINDOW = 1000;
+
+export class SupplierPolicy {
+  private readonly breaker;
+  private readonly readPolicy: IPolicy;
+  private readonly writePolicy: IPolicy;
+  private readonly latencies: number[] = [];
+  private calls = 0;
+  private failures = 0;
+
+  constructor(readonly supplier: string, opts: SupplierPolicyOptions = {}) {
+    // Aggressive: cancels the call's AbortSignal so the socket is released, not left hanging.
+    const t = timeout(opts.timeoutMs ?? 3000, TimeoutStrategy.Aggressive);
+    this.breaker = circuitBreaker(isFault, {
+      halfOpenAfter: opts.halfOpenAfterMs ?? 10_000,
+      breaker: new ConsecutiveBreaker(opts.breakAfter ?? 5),
+    });
+    const r = retry(isFault, { maxAttempts: opts.readRetries ?? 2, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 400 }) });
+    // Retry outside the breaker: a retried read counts each attempt, and an open breaker fails fast.
+    this.readPolicy = wrap(r, this.breaker, t);
+    this.writePolicy = wrap(this.breaker, t);
+  }
+
+  /** A read: retried on failure. */
+  read<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.measure(this.readPolicy, fn);
+  }
+
+  /** A write: never retried here, so a write cannot be doubled by the policy; callers reconcile. */
+  write<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    return this.measure(this.writePolicy, fn);
+  }
+
+  get breakerState(): BreakerState {
+    switch (this.breaker.state) {
+      case CircuitState.Closed: return 'closed';
+      case CircuitState.Open: return 'open';
+      case CircuitState.HalfOpen: return 'half-open';
+      default: return 'isolated';
+    }
+  }
+
+  figures(): SupplierFigures {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0);
+    return {
+      supplier: this.supplier,
+      calls: this.calls,
+      failures: this.failures,
+      successRate: this.calls ? (this.calls - this.failures) / this.calls : 1,
+      p50Ms: pct(50),
+      p95Ms: pct(95),
+      p99Ms: pct(99),
+      breaker: this.breakerState,
+    };
+  }
+
+  private async measure<T>(policy: IPolicy, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    this.calls++;
+    try {
+      return await policy.execute(({ signal }) => fn(signal));
+    } catch (err) {
+      if (!(err instanceof SupplierDomainError)) this.failures++;
+      throw toSupplierError(this.supplier, err);
+    } finally {
+      this.latencies.push(performance.now() - started);
+      if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
+    }
+  }
+}
+
+function toSupplierError(supplier: string, err: unknown): unknown {
+  if (err instanceof SupplierUnavailableError) return err;
+  const name = (err as Error | undefined)?.name;
+  if (name === 'TaskCancelledError') return new SupplierUnavailableError(supplier, 'timeout', `${supplier} did not answer in time`);
+  if (name === 'BrokenCircuitError' || name === 'IsolatedCircuitError') return new SupplierUnavailableError(supplier, 'circuit-open', `${supplier} is failing; calls are paused`);
+  // Domain errors (slot gone, not on repeat…) pass through untouched.
+  if (err instanceof SupplierDomainError) return err;
+  return new SupplierUnavailableError(supplier, 'unreachable', `${supplier}: ${(err as Error)?.message ?? 'failed'}`);
+}
+
+/** One policy per supplier for the whole process: one supplier failing never trips another's breaker. */
+export class SupplierPolicies {
+  private readonly policies = new Map<string, SupplierPolicy>();
+  constructor(private readonly defaults: SupplierPolicyOptions = {}) {}
+  for(supplier: string): SupplierPolicy {
+    let p = this.policies.get(supplier);
+    if (!p) this.policies.set(supplier, (p = new SupplierPolicy(supplier, this.defaults)));
+    return p;
+  }
+  all(): SupplierFigures[] {
+    return [...this.policies.values()].map((p) => p.figures());
+  }
+}
