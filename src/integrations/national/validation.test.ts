@@ -1,0 +1,44 @@
+// Tests for the pre-send validators the citizen pages use.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { isValidNhsNumber, validateEmail, validateNhsNumber, validateOrganCode, validatePastDate, validatePostcode, validateTime, validateUkMobile } from './validation.ts';
+
+describe('validation', () => {
+  it('checks NHS numbers by modulus 11', () => {
+    assert.equal(isValidNhsNumber('9990079196'), true);
+    assert.equal(isValidNhsNumber('9990079197'), false);
+    assert.deepEqual(validateNhsNumber('999 007 9196'), { ok: true, value: '9990079196' });
+    assert.equal(validateNhsNumber('12345').ok, false);
+    assert.equal(validateNhsNumber('').ok, false);
+  });
+  it('normalises and rejects postcodes', () => {
+    assert.deepEqual(validatePostcode('ts181hu'), { ok: true, value: 'TS18 1HU' });
+    assert.deepEqual(validatePostcode(' SW1A 1AA '), { ok: true, value: 'SW1A 1AA' });
+    assert.equal(validatePostcode('EC1A1BB').ok, true);
+    for (const bad of ['', 'TS18', '12345', 'QQ1 1AA', 'TS18 1CI']) assert.equal(validatePostcode(bad).ok, false, bad);
+  });
+  it('checks emails', () => {
+    assert.equal(validateEmail('a.b@example.co.uk').ok, true);
+    for (const bad of ['', 'no-at.example.com', 'a@b', 'a b@example.com', 'a@example..com']) assert.equal(validateEmail(bad).ok, false, bad);
+  });
+  it('checks and normalises UK mobiles', () => {
+    assert.deepEqual(validateUkMobile('07700 900 982'), { ok: true, value: '07700900982' });
+    assert.deepEqual(validateUkMobile('+44 7700 900982'), { ok: true, value: '07700900982' });
+    for (const bad of ['', '01131231234', '0770090098', 'seven']) assert.equal(validateUkMobile(bad).ok, false, bad);
+  });
+  it('refuses future and impossible dates', () => {
+    const today = new Date('2026-11-27T10:00:00Z');
+    assert.equal(validatePastDate('2026-11-27', today).ok, true);
+    assert.equal(validatePastDate('2026-11-28', today).ok, false);
+    assert.equal(validatePastDate('2023-02-30', today).ok, false);
+    assert.equal(validatePastDate('27/11/2020', today).ok, false);
+  });
+  it('knows organ codes and times', () => {
+    assert.equal(validateOrganCode('Small-Bowel').ok, true);
+    const bad = validateOrganCode('spleen');
+    assert.equal(bad.ok, false);
+    assert.match(!bad.ok ? bad.message : '', /spleen/);
+    assert.equal(validateTime('21:30').ok, true);
+    assert.equal(validateTime('24:00').ok, false);
+  });
+});
