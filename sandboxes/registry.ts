@@ -5,6 +5,8 @@ import { gpTppSandbox } from './gp-tpp/index.ts';
 import { gpVisionSandbox } from './gp-vision/index.ts';
 import { gpMicrotestSandbox } from './gp-microtest/index.ts';
 import { pdsSandbox } from './pds/sandbox.ts';
+import { organDonationSandbox } from './organ-donation/sandbox.ts';
+import { contactPreferencesSandbox } from './contact-preferences/sandbox.ts';
 
 export const sandboxes: SandboxDefinition[] = [
   gpEmisSandbox,
@@ -12,4 +14,6 @@ export const sandboxes: SandboxDefinition[] = [
   gpVisionSandbox,
   gpMicrotestSandbox,
   pdsSandbox,
+  organDonationSandbox,
+  contactPreferencesSandbox,
 ];
