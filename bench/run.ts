@@ -1,0 +1,40 @@
+// `npm run bench -- NAME` runs one named benchmark and prints one JSON line last; `npm run bench` runs them all
+// and rewrites bench/RESULTS.md with the date and machine.
+import { cpus, totalmem } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { hubBenchmark } from './hub.ts';
+
+const benchmarks: Record<string, { run: () => Promise<Record<string, unknown>>; targets: string }> = {
+  hub: { run: hubBenchmark, targets: 'ratio ≥ 0.05, overhead_ratio ≥ 0.7, hub_p99_ms < 50' },
+};
+
+const name = process.argv[2];
+if (name) {
+  const b = benchmarks[name];
+  if (!b) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(benchmarks).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(JSON.stringify(await b.run()));
+  process.exit(0);
+}
+
+const rows: string[] = [];
+for (const [n, b] of Object.entries(benchmarks)) {
+  const result = await b.run();
+  console.log(JSON.stringify(result));
+  rows.push(`| ${n} | \`${JSON.stringify(result)}\` | ${b.targets} |`);
+}
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+await writeFile(new URL('./RESULTS.md', import.meta.url), [
+  '# Benchmark results',
+  '',
+  `Run on ${new Date().toISOString()} — ${machine}. Load generator and server share the machine, so figures are`,
+  'noisy: compare ratios measured in the same run, not absolute numbers across runs.',
+  '',
+  '| benchmark | result | targets |',
+  '|---|---|---|',
+  ...rows,
+  '',
+].join('\n'));
+process.exit(0);

@@ -1,0 +1,93 @@
+// The Front Door application as a Fastify plugin tree, separate from the server: tests call `inject()` on it.
+// Layers are registered in order, so the architecture is visible here: cross-cutting plugins, then web, api.
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { RequestContext, type Actor } from './access/request-context.ts';
+import type { AuditLog } from './audit/audit.ts';
+import type { CatalogIndex } from './catalog/resolution.ts';
+import type { Config } from './config.ts';
+import type { RelyingParty } from './identity/relying-party.ts';
+import type { SessionStore } from './identity/sessions.ts';
+import type { Store } from './store/store.ts';
+import { securityHeaders, serveNhsukAssets } from './views/http.ts';
+import { apiRoutes } from './api/api-routes.ts';
+import { citizenWeb } from './web/citizen-web.ts';
+import { healthRoutes } from './web/health-routes.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Store;
+  sessions: SessionStore;
+  catalog: CatalogIndex;
+  audit: AuditLog;
+  citizenRp: RelyingParty;
+  /** Origin of the identity provider, for the sign-in redirects' CSP. */
+  identityOrigin: string;
+  redis?: Redis;
+  logger?: FastifyServerOptions['logger'];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ctx: RequestContext;
+    sessionId?: string;
+  }
+}
+
+export const SESSION_COOKIE = 'fd_session';
+export const LOGIN_COOKIE = 'fd_login';
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    genReqId: () => randomUUID(),
+    requestIdLogLabel: 'requestId',
+    trustProxy: true,
+    return503OnClosing: true,
+    bodyLimit: 256 * 1024,
+  });
+  app.decorateRequest('ctx', null as unknown as RequestContext);
+
+  await app.register(cookie);
+  await app.register(formbody);
+  await securityHeaders(app, { formActionOrigins: [deps.identityOrigin], secure: deps.config.secureCookies });
+  await app.register(csrf, {
+    cookieKey: 'fd_csrf',
+    cookieOpts: { signed: false, httpOnly: true, sameSite: 'lax', path: '/', secure: deps.config.secureCookies },
+    getToken: (req) => (req.body as { _csrf?: string } | undefined)?._csrf ?? (req.headers['x-csrf-token'] as string | undefined),
+  });
+  await app.register(rateLimit, {
+    global: false,
+    redis: deps.redis,
+    nameSpace: 'fd-rl:',
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'Too Many Requests', message: `Too many requests: try again in ${Math.ceil(ctx.ttl / 1000)} seconds` }),
+  });
+  await serveNhsukAssets(app);
+
+  // Who is acting: resolved once per request from the session cookie into the request context.
+  app.addHook('onRequest', async (req) => {
+    const sid = req.cookies[SESSION_COOKIE];
+    let actor: Actor = { type: 'anonymous' };
+    if (sid) {
+      const s = await deps.sessions.get(sid);
+      if (s?.kind === 'citizen') {
+        req.sessionId = sid;
+        actor = { type: 'citizen', sub: s.sub, nhsNumber: s.nhsNumber, identityLevel: s.identityLevel, gpOdsCode: s.gpOdsCode, givenName: s.givenName, familyName: s.familyName, birthdate: s.birthdate };
+      } else if (s?.kind === 'staff') {
+        req.sessionId = sid;
+        actor = { type: 'staff', sub: s.sub, givenName: s.givenName, familyName: s.familyName, roles: s.roles };
+      }
+    }
+    req.ctx = new RequestContext(req.id, actor, deps.audit);
+  });
+
+  await app.register(healthRoutes, { db: deps.db });
+  await app.register(apiRoutes, { prefix: '/api', catalog: deps.catalog });
+  await app.register(citizenWeb, deps);
+  return app;
+}

@@ -1,0 +1,146 @@
+// Server-side sessions with idle and absolute timeouts, in the store (default) or Redis (REDIS_URL), so app nodes
+// keep no state of their own. The cookie holds a random id; only its SHA-256 is stored.
+import { createHash, randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Store } from '../store/store.ts';
+import type { IdentityLevel, StaffRole } from './provider/accounts.ts';
+
+export interface CitizenSession {
+  kind: 'citizen';
+  sub: string;
+  givenName?: string;
+  familyName?: string;
+  birthdate?: string;
+  nhsNumber?: string;
+  identityLevel: IdentityLevel;
+  gpOdsCode?: string;
+  idToken: string;
+}
+
+export interface StaffSession {
+  kind: 'staff';
+  sub: string;
+  givenName?: string;
+  familyName?: string;
+  roles: StaffRole[];
+  idToken: string;
+}
+
+/** A sign-in under way: what the callback must check, used once. */
+export interface LoginTransaction {
+  kind: 'login';
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+  client: 'citizen' | 'staff';
+}
+
+export type SessionData = CitizenSession | StaffSession | LoginTransaction;
+
+interface Stored {
+  data: SessionData;
+  createdAt: number;
+  lastSeenAt: number;
+}
+
+export interface SessionTimeouts {
+  idleMs: number;
+  absoluteMs: number;
+}
+
+export interface SessionStore {
+  create(data: SessionData, timeouts?: Partial<SessionTimeouts>): Promise<string>;
+  /** The live session for a cookie value, refreshing its idle timer; undefined when missing or expired. */
+  get(id: string): Promise<SessionData | undefined>;
+  /** Reads and deletes in one step: a second take of the same id finds nothing (replay protection). */
+  take(id: string): Promise<SessionData | undefined>;
+  destroy(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function newSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+const key = (id: string) => createHash('sha256').update(id).digest('base64url');
+
+// Refresh the idle timer at most this often, so most requests cost one read and no write.
+const TOUCH_EVERY_MS = 60_000;
+
+function expiry(s: Stored, t: SessionTimeouts): number {
+  return Math.min(s.lastSeenAt + t.idleMs, s.createdAt + t.absoluteMs);
+}
+
+export function storeSessions(db: Store, defaults: SessionTimeouts): SessionStore {
+  return {
+    async create(data, timeouts) {
+      const t = { ...defaults, ...timeouts };
+      const id = newSessionId();
+      const now = Date.now();
+      const stored: Stored = { data, createdAt: now, lastSeenAt: now };
+      await db.query('INSERT INTO sessions (id, data, created_at, expires_at) VALUES ($1, $2, $3, $4)', [
+        key(id), JSON.stringify({ ...stored, t }), new Date(now), new Date(expiry(stored, t)),
+      ]);
+      return id;
+    },
+    async get(id) {
+      const rows = await db.query<{ data: Stored & { t: SessionTimeouts } }>('SELECT data FROM sessions WHERE id = $1 AND expires_at > now()', [key(id)]);
+      const s = rows[0]?.data;
+      if (!s) return undefined;
+      const now = Date.now();
+      if (now >= expiry(s, s.t)) return undefined;
+      if (now - s.lastSeenAt > TOUCH_EVERY_MS) {
+        const touched = { ...s, lastSeenAt: now };
+        await db.query('UPDATE sessions SET data = $2, expires_at = $3 WHERE id = $1', [key(id), JSON.stringify(touched), new Date(expiry(touched, s.t))]);
+      }
+      return s.data;
+    },
+    async take(id) {
+      const rows = await db.query<{ data: Stored }>('DELETE FROM sessions WHERE id = $1 AND expires_at > now() RETURNING data', [key(id)]);
+      return rows[0]?.data.data;
+    },
+    async destroy(id) {
+      await db.query('DELETE FROM sessions WHERE id = $1', [key(id)]);
+    },
+    async close() {},
+  };
+}
+
+export function redisSessions(url: string, defaults: SessionTimeouts, prefix = 'fd:session:'): SessionStore {
+  const redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  const k = (id: string) => prefix + key(id);
+  const ttl = (s: Stored, t: SessionTimeouts) => Math.max(1, expiry(s, t) - Date.now());
+  return {
+    async create(data, timeouts) {
+      const t = { ...defaults, ...timeouts };
+      const id = newSessionId();
+      const now = Date.now();
+      const stored = { data, createdAt: now, lastSeenAt: now, t };
+      await redis.set(k(id), JSON.stringify(stored), 'PX', ttl(stored, t));
+      return id;
+    },
+    async get(id) {
+      const raw = await redis.get(k(id));
+      if (!raw) return undefined;
+      const s = JSON.parse(raw) as Stored & { t: SessionTimeouts };
+      const now = Date.now();
+      if (now >= expiry(s, s.t)) return undefined;
+      if (now - s.lastSeenAt > TOUCH_EVERY_MS) {
+        const touched = { ...s, lastSeenAt: now };
+        await redis.set(k(id), JSON.stringify(touched), 'PX', ttl(touched, s.t));
+      }
+      return s.data;
+    },
+    async take(id) {
+      const raw = await redis.getdel(k(id));
+      return raw ? (JSON.parse(raw) as Stored).data : undefined;
+    },
+    async destroy(id) {
+      await redis.del(k(id));
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}

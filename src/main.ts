@@ -1,0 +1,50 @@
+// `npm start`: the whole system on embedded defaults — PGlite, the embedded identity provider, every supplier
+// sandbox in its own process, demo data — then prints where to go and who to sign in as.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { loadConfig } from './config.ts';
+import { startSystem } from './system.ts';
+import { sandboxes } from '../sandboxes/registry.ts';
+
+const config = loadConfig();
+const log = pino({ level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization'] });
+
+// Sandboxes are other systems: each its own process, reached over HTTP only.
+const children: ChildProcess[] = [];
+const cli = fileURLToPath(new URL('../sandboxes/cli.ts', import.meta.url));
+const sandboxUrls: Record<string, string> = {};
+sandboxes.forEach((s, i) => {
+  const port = config.sandboxBasePort + i;
+  sandboxUrls[s.name] = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, s.name, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+});
+
+const system = await startSystem(config, { logger: { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization'] } });
+
+const lines = [
+  '',
+  `Front Door is running at ${config.publicUrl}`,
+  `  identity provider (NHS login, demo): ${system.issuer}`,
+  `  API documentation: ${config.publicUrl}/api/docs`,
+  `  store: ${config.databaseUrl ? 'PostgreSQL server' : `PGlite in ${config.dataDir}`}; sessions: ${config.redisUrl ? 'Redis' : 'store'}`,
+  ...Object.entries(sandboxUrls).map(([name, url]) => `  sandbox ${name}: ${url}`),
+  '',
+  'Demo users (email / password, identity level, GP surgery):',
+  ...system.demoPeople.map((p) => `  ${p.email.padEnd(36)} ${p.password.padEnd(16)} ${p.identityLevel}  ${p.gpOdsCode ?? 'no GP registration'}`),
+  '',
+];
+console.log(lines.join('\n'));
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+  for (const c of children) c.kill('SIGTERM');
+  await system.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

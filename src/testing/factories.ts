@@ -1,0 +1,68 @@
+// Test factories: a whole Front Door on free loopback ports in one call, and signed-in actors in one call each,
+// so a denial test costs no more than a happy-path test.
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config } from '../config.ts';
+import type { IdentityLevel, StaffRole } from '../identity/provider/accounts.ts';
+import { startSystem, type RunningSystem, type SystemOptions } from '../system.ts';
+
+export const FIXTURE_ODS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/ods');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function testConfig(env: Record<string, string> = {}): Promise<Config> {
+  const port = await freePort();
+  const idpPort = await freePort();
+  return loadConfig({ PORT: String(port), IDP_PORT: String(idpPort), ODS_DIR: FIXTURE_ODS_DIR, LOG_LEVEL: 'silent', ...env });
+}
+
+/** A running system on in-memory PGlite with the fixture reference data. */
+export async function startTestSystem(env: Record<string, string> = {}, opts: SystemOptions = {}): Promise<RunningSystem> {
+  return startSystem(await testConfig(env), { inMemory: true, ...opts });
+}
+
+export interface CitizenOptions {
+  practice?: string | null;
+  level?: IdentityLevel;
+  nhsNumber?: string;
+  givenName?: string;
+  timeouts?: { idleMs?: number; absoluteMs?: number };
+}
+
+/** A signed-in citizen at a practice and identity level: returns the Cookie header to send. */
+export async function signedInCitizen(system: RunningSystem, o: CitizenOptions = {}): Promise<{ cookie: string; sessionId: string; nhsNumber?: string }> {
+  const level = o.level ?? 'P9';
+  const nhsNumber = level === 'P0' ? undefined : (o.nhsNumber ?? '9990079196');
+  const sessionId = await system.sessions.create(
+    {
+      kind: 'citizen',
+      sub: `test-${Math.random().toString(36).slice(2)}`,
+      givenName: o.givenName ?? 'Test',
+      familyName: 'Citizen',
+      birthdate: '1980-01-01',
+      nhsNumber,
+      identityLevel: level,
+      gpOdsCode: o.practice === null ? undefined : (o.practice ?? 'A81001'),
+      idToken: 'test-id-token',
+    },
+    o.timeouts,
+  );
+  return { cookie: `fd_session=${sessionId}`, sessionId, nhsNumber };
+}
+
+/** A signed-in staff member with one role at one organisation. */
+export async function signedInStaff(system: RunningSystem, role: StaffRole): Promise<{ cookie: string; sessionId: string }> {
+  const sessionId = await system.sessions.create({ kind: 'staff', sub: `staff-${role.role}-${role.organisation}`, givenName: 'Test', familyName: 'Staff', roles: [role], idToken: 'test-id-token' });
+  return { cookie: `fd_session=${sessionId}`, sessionId };
+}
