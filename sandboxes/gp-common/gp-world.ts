@@ -114,7 +114,7 @@ export class GpWorld {
   readonly requestStepMs: number;
 
   constructor(readonly system: string, opts: { extraPatients?: (Person & { onlineServices?: boolean })[]; requestStepMs?: number } = {}) {
-    this.requestStepMs = opts.requestStepMs ?? 60_000;
+    this.requestStepMs = opts.requestStepMs ?? 20_000;
     const people = [...loadPeople(), ...sharedTestPatients, ...(opts.extraPatients ?? [])];
     for (const p of people) {
       if (!p.nhsNumber || !p.gpOdsCode) continue;

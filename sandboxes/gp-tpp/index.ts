@@ -29,9 +29,9 @@ const outcome = (code: string, display: string, severity: 'error' | 'fatal', iss
 const requestStatus = { requested: 'draft', approved: 'active', rejected: 'stopped', issued: 'completed' } as const;
 const sectionTypes: Record<string, Section> = { AllergyIntolerance: 'allergies', MedicationStatement: 'medications', Condition: 'problems', Immunization: 'immunisations', Observation: 'test-results', Encounter: 'consultations' };
 
-const searchset = (resources: Resource[], access?: string): Bundle => ({
+const searchset = (resources: Resource[], access?: string, visible = true): Bundle => ({
   resourceType: 'Bundle', type: 'searchset', total: resources.length,
-  ...(access ? { meta: { tag: [{ system: `${EXT}/record-access`, code: access }] } } : {}),
+  ...(access ? { meta: { tag: [{ system: `${EXT}/record-access`, code: access }, { system: `${EXT}/record-section-visible`, code: String(visible) }] } } : {}),
   entry: resources.map((resource) => ({ fullUrl: `urn:uuid:${resource.id}`, resource })),
 });
 
@@ -190,7 +190,7 @@ export const gpTppSandbox: SandboxDefinition = {
       if (!section) throw Object.assign(new Error(`Unknown resource type ${type}`), { statusCode: 404 });
       const rec = patient(req);
       const access = recordAccessFor(rec.odsCode);
-      if (!sectionVisible(access, section)) return searchset([], access);
+      if (!sectionVisible(access, section)) return searchset([], access, false);
       const subject = { identifier: { system: NHS, value: rec.nhsNumber } };
       const cc = (code: string, display: string, system = SCT) => ({ coding: [{ system, code, display }], text: display });
       const list: Resource[] = {
