@@ -120,6 +120,10 @@ export const pdsSandbox: SandboxDefinition = {
     });
 
     app.addHook('onSend', async (req, reply) => {
+      // `X-Sandbox-Fault: late-answer=MS`: the request is processed, only the answer is late — the
+      // "timeout after sending" case a caller must reconcile by reading back.
+      const late = /^late-answer=(\d+)$/.exec(String(req.headers['x-sandbox-fault'] ?? faultMode ?? ''));
+      if (late) await new Promise((r) => setTimeout(r, Math.min(Number(late[1]), 60_000)));
       const id = req.headers['x-request-id'];
       if (typeof id === 'string') reply.header('x-request-id', id);
       const corr = req.headers['x-correlation-id'];

@@ -2,7 +2,7 @@
 // JSON out, and a non-JSON answer turned into SupplierUnavailableError 'bad-response'.
 import { Pool } from 'undici';
 import { randomUUID } from 'node:crypto';
-import { SupplierUnavailableError } from '../resilience.ts';
+import { SupplierUnavailableError, type SupplierPolicy } from '../resilience.ts';
 
 export interface AgencyResponse {
   status: number;
@@ -84,4 +84,21 @@ export class AgencyHttp {
 
 export function isObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * The supplier policy's read/write, with cockatiel's timeout and open-breaker errors given their proper
+ * reasons: cockatiel's error classes do not set `name`, so resilience.ts reports them as 'unreachable'.
+ */
+export function agencyCalls(policy: SupplierPolicy) {
+  const fix = (err: unknown): unknown => {
+    if (!(err instanceof SupplierUnavailableError) || err.reason !== 'unreachable') return err;
+    if (/timed out/i.test(err.message)) return new SupplierUnavailableError(err.supplier, 'timeout', `${err.supplier} did not answer in time`);
+    if (/circuit breaker is open|isolated/i.test(err.message)) return new SupplierUnavailableError(err.supplier, 'circuit-open', `${err.supplier} is failing; calls are paused`);
+    return err;
+  };
+  return {
+    read: <T>(fn: (signal: AbortSignal) => Promise<T>) => policy.read(fn).catch((e: unknown) => { throw fix(e); }),
+    write: <T>(fn: (signal: AbortSignal) => Promise<T>) => policy.write(fn).catch((e: unknown) => { throw fix(e); }),
+  };
 }

@@ -10,7 +10,7 @@ import {
   type ContactPreferencesService,
   type QuietHours,
 } from '../contact-preferences.ts';
-import { AgencyHttp, isObject } from '../http.ts';
+import { AgencyHttp, agencyCalls, isObject } from '../http.ts';
 import { decideOutcome } from '../write-outcome.ts';
 
 export interface ContactPreferencesServiceOptions {
@@ -21,6 +21,7 @@ export interface ContactPreferencesServiceOptions {
 
 export function createContactPreferencesService(opts: ContactPreferencesServiceOptions): ContactPreferencesService {
   const http = new AgencyHttp(opts.policy.supplier, opts.baseUrl, opts.extraHeaders);
+  const calls = agencyCalls(opts.policy);
 
   const toPrefs = (body: unknown): ContactPreferences => {
     if (!isObject(body) || typeof body.nhs_number !== 'string' || !Number.isInteger(body.version) || !Array.isArray(body.channels) || !isObject(body.data_opt_out)) {
@@ -48,7 +49,7 @@ export function createContactPreferencesService(opts: ContactPreferencesServiceO
   };
 
   const read = <T>(path: string, map: (b: unknown) => T) =>
-    opts.policy.read(async (signal) => {
+    calls.read(async (signal) => {
       const res = await http.request('GET', path, { signal });
       return res.status === 200 ? map(res.body) : fail(res.status, res.body);
     });
@@ -62,7 +63,7 @@ export function createContactPreferencesService(opts: ContactPreferencesServiceO
       const [path, body] = intent.action === 'set-preferences'
         ? [`${base}/preferences`, { channels: intent.channels, quiet_hours: intent.quietHours }]
         : [`${base}/data-opt-out`, { research_and_planning: intent.optedOut ? 'opted_out' : 'not_opted_out' }];
-      const res = await opts.policy.write((signal) => http.request('PUT', path, { signal, body: { ...body, expected_version: intent.expectedVersion }, headers: { 'x-request-id': intent.requestId } }));
+      const res = await calls.write((signal) => http.request('PUT', path, { signal, body: { ...body, expected_version: intent.expectedVersion }, headers: { 'x-request-id': intent.requestId } }));
       return res.status === 200 ? toPrefs(res.body) : fail(res.status, res.body);
     },
 

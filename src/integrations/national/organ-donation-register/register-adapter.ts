@@ -1,6 +1,6 @@
 // OrganDonationService over the organ donation register's own REST/JSON API (SCREAMING_CASE codes, expectedVersion in the body).
 import type { SupplierPolicy } from '../../resilience.ts';
-import { AgencyHttp, isObject } from '../http.ts';
+import { AgencyHttp, agencyCalls, isObject } from '../http.ts';
 import {
   OrganDonationError,
   intentIsReflected,
@@ -56,6 +56,7 @@ function decisionFromWire(r: Record<string, unknown> | null): OrganDonationDecis
 
 export function createOrganDonationRegister(opts: OrganDonationRegisterOptions): OrganDonationService {
   const http = new AgencyHttp(opts.policy.supplier, opts.baseUrl, opts.extraHeaders);
+  const calls = agencyCalls(opts.policy);
 
   const toRecord = (body: unknown): OrganDonationRecord => {
     if (!isObject(body) || typeof body.nhsNumber !== 'string' || !Number.isInteger(body.version) || !('registration' in body)) throw http.badResponse('a donor record came back in an unexpected shape');
@@ -88,7 +89,7 @@ export function createOrganDonationRegister(opts: OrganDonationRegisterOptions):
   };
 
   const read = <T>(path: string, map: (body: unknown) => T) =>
-    opts.policy.read(async (signal) => {
+    calls.read(async (signal) => {
       const res = await http.request('GET', path, { signal });
       return res.status === 200 ? map(res.body) : fail(res.status, res.body);
     });
@@ -110,7 +111,7 @@ export function createOrganDonationRegister(opts: OrganDonationRegisterOptions):
         : intent.action === 'reaffirm'
           ? ['POST' as const, `${base}/reaffirm`, {}]
           : ['POST' as const, `${base}/withdraw`, { reason: intent.reason }];
-      const res = await opts.policy.write((signal) => http.request(method, path, { signal, body: { ...body, expectedVersion: intent.expectedVersion }, headers: { 'x-request-id': intent.requestId } }));
+      const res = await calls.write((signal) => http.request(method, path, { signal, body: { ...body, expectedVersion: intent.expectedVersion }, headers: { 'x-request-id': intent.requestId } }));
       return res.status === 200 ? toRecord(res.body) : fail(res.status, res.body);
     },
 

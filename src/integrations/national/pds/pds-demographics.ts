@@ -11,7 +11,7 @@ import {
   type DemographicsService,
   type DemographicsUpdate,
 } from '../demographics.ts';
-import { AgencyHttp, isObject } from '../http.ts';
+import { AgencyHttp, agencyCalls, isObject } from '../http.ts';
 import { decideOutcome, type Reconciled } from '../write-outcome.ts';
 
 const NOMINATED_PHARMACY_URL = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NominatedPharmacy';
@@ -128,6 +128,10 @@ export function buildPatch(p: Patient, changes: DemographicsChange[]): PatchOp[]
   return [...writes, ...removeOps];
 }
 
+// The last Patient read per agency and person, shared by every adapter instance in the process: a write at the
+// version just read needs no second read to build its patch (the agency still checks the version by If-Match).
+const lastRead = new Map<string, { version: number; patient: Patient }>();
+
 function versionOf(etag: string | undefined): number | undefined {
   const m = /^(?:W\/)?"(\d+)"$/.exec((etag ?? '').trim());
   return m ? Number(m[1]) : undefined;
@@ -145,8 +149,7 @@ const FIELD_OF_PATH: [RegExp, keyof typeof WHO_CAN_CHANGE][] = [
 
 export function createPdsDemographics(opts: PdsOptions): DemographicsService {
   const http = new AgencyHttp(opts.policy.supplier, opts.baseUrl, opts.extraHeaders);
-  // The last Patient read per person: a write at the version just read needs no second read to build its patch.
-  const lastRead = new Map<string, { version: number; patient: Patient }>();
+  const calls = agencyCalls(opts.policy);
 
   const fail = (status: number, body: unknown): never => {
     const issue = outcomeIssue(body);
@@ -164,7 +167,7 @@ export function createPdsDemographics(opts: PdsOptions): DemographicsService {
   };
 
   const readPatient = (nhsNumber: string) =>
-    opts.policy.read(async (signal) => {
+    calls.read(async (signal) => {
       const res = await http.request('GET', `/Patient/${encodeURIComponent(nhsNumber)}`, { signal, headers: { accept: 'application/fhir+json' } });
       if (res.status !== 200) return fail(res.status, res.body);
       const version = versionOf(res.headers.etag);
@@ -176,7 +179,7 @@ export function createPdsDemographics(opts: PdsOptions): DemographicsService {
 
   const remember = (nhs: string, version: number, patient: Patient) => {
     if (lastRead.size > 1000) lastRead.delete(lastRead.keys().next().value!);
-    lastRead.set(nhs, { version, patient });
+    lastRead.set(`${opts.baseUrl}|${nhs}`, { version, patient });
   };
 
   const get = async (nhsNumber: string) => {
@@ -188,14 +191,14 @@ export function createPdsDemographics(opts: PdsOptions): DemographicsService {
     get,
 
     async update(nhsNumber, update: DemographicsUpdate) {
-      let base = lastRead.get(nhsNumber);
+      let base = lastRead.get(`${opts.baseUrl}|${nhsNumber}`);
       if (!base || base.version !== update.expectedVersion) base = await readPatient(nhsNumber);
-      if (base.version !== update.expectedVersion) {
-        throw new DemographicsError('version-conflict', `The record is at version ${base.version}, not ${update.expectedVersion}`, { current: toRecord(base.patient, base.version) });
-      }
+      // Sent even at a stale version: a retry of an applied request id is answered with its original result,
+      // anything else with 409, which becomes a version-conflict below.
       const ops = buildPatch(base.patient, update.changes);
-      if (ops.length === 0) return toRecord(base.patient, base.version);
-      const res = await opts.policy.write(async (signal) =>
+      if (ops.length === 0 && base.version === update.expectedVersion) return toRecord(base.patient, base.version);
+      if (ops.length === 0) ops.push({ op: 'test', path: '/id', value: nhsNumber });
+      const res = await calls.write(async (signal) =>
         http.request('PATCH', `/Patient/${encodeURIComponent(nhsNumber)}`, {
           signal,
           body: ops,
