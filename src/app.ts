@@ -39,14 +39,24 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * Logs name the route pattern, never the URL itself: query strings carry authorization codes and state, and
+ * paths may carry identifiers. Headers (cookies, tokens) are not logged at all.
+ */
+const privacySafeLogging = {
+  serializers: {
+    req: (req: { method: string; url: string; routeOptions?: { url?: string } }) => ({ method: req.method, route: req.routeOptions?.url ?? req.url.split('?')[0].replace(/\d{6,}/g, '…') }),
+    res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+  },
+};
+
 export const SESSION_COOKIE = 'fd_session';
 export const LOGIN_COOKIE = 'fd_login';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: deps.logger ? { ...(typeof deps.logger === 'object' ? deps.logger : {}), ...privacySafeLogging } : false,
     genReqId: () => randomUUID(),
-    requestIdLogLabel: 'requestId',
     trustProxy: true,
     return503OnClosing: true,
     bodyLimit: 256 * 1024,

@@ -117,11 +117,11 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
       identityOrigin: new URL(issuer).origin,
       logger: opts.logger === undefined ? false : (opts.logger as never),
     });
-    const address = await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port: config.port, host: config.host });
     closers.push(() => app.close());
 
     return {
-      config, db, app, idp, url: address, issuer, catalog, sessions, demoPeople,
+      config, db, app, idp, url: config.publicUrl, issuer, catalog, sessions, demoPeople,
       async close() {
         // Reverse order of start: stop taking requests first, close the store last.
         for (const c of closers.reverse()) await c().catch(() => {});

@@ -134,7 +134,7 @@ describe('sign-in with the embedded NHS-login-style provider', () => {
     await client.follow(callback);
     await client.request(`${system.url}/account`);
     const text = logs.join('');
-    assert.ok(text.includes('"requestId"'), 'requests are logged with a request id');
+    assert.ok(text.includes('"reqId"'), 'requests are logged with a request id');
     for (const secret of [p9().nhsNumber!, p9().givenName, p9().familyName, p9().email, p9().birthdate, 'code=', 'id_token', client.cookieFor(system.url, 'fd_session')!]) {
       assert.ok(!text.includes(secret), `log must not contain ${secret}`);
     }

@@ -76,7 +76,7 @@ export async function createRenderer(opts: RendererOptions): Promise<Renderer> {
   }
   const footer = String(
     (env.getGlobal('footer') as Macro)({
-      links: (opts.footerLinks ?? []).map((l) => ({ text: l.text, href: l.href })),
+      meta: { items: (opts.footerLinks ?? []).map((l) => ({ text: l.text, href: l.href })) },
       copyright: { text: '© Front Door (open source). Demonstration data only.' },
     }),
   );

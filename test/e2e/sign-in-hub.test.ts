@@ -44,7 +44,7 @@ async function signIn(page: Page, email: string, password: string) {
 describe('citizen in a real browser', () => {
   it('P9 user signs in, sees the services for their practice, and signs out', async () => {
     const person = system.demoPeople.find((p) => p.sub === 'demo-p9-stockton')!;
-    const context = await browser.newContext();
+    const context = await browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
     await signIn(page, person.email, person.password);
     await page.getByRole('heading', { name: `Hello ${person.givenName}` }).waitFor();
@@ -77,7 +77,7 @@ describe('citizen in a real browser', () => {
 
   it('P5 user sees P9 services listed with the route to prove their identity, with JavaScript off', async () => {
     const person = system.demoPeople.find((p) => p.identityLevel === 'P5')!;
-    const context = await browser.newContext({ javaScriptEnabled: false });
+    const context = await browser.newContext({ javaScriptEnabled: false, bypassCSP: true });
     const page = await context.newPage();
     await page.goto(`${system.url}/auth/sign-in`);
     await page.getByLabel('Email address').fill(person.email);
@@ -90,7 +90,7 @@ describe('citizen in a real browser', () => {
     await screenshot(page, 'uplift-p5');
     await context.close();
     // axe needs script: check the same states with JavaScript on.
-    const ctx2 = await browser.newContext();
+    const ctx2 = await browser.newContext({ bypassCSP: true });
     const p2 = await ctx2.newPage();
     await signIn(p2, person.email, person.password);
     await checkAxe(p2, 'hub P5');

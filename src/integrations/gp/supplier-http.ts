@@ -1,7 +1,7 @@
 // What every GP adapter needs to talk HTTP to its supplier quickly and safely: a keep-alive undici pool,
 // and checks that turn any answer that is not what the dialect promises into a 'bad-response' failure.
 import { Pool } from 'undici';
-import { SupplierUnavailableError } from '../resilience.ts';
+import { SupplierUnavailableError, type SupplierPolicy } from '../resilience.ts';
 import { GpDomainError, type GpSlot, SlotUnavailableError } from './contract.ts';
 
 export interface SupplierAnswer { status: number; headers: Record<string, string | string[] | undefined>; text: string }
@@ -137,3 +137,26 @@ export function nextWeek(now = Date.now()): { from: string; to: string } {
 }
 
 export { GpDomainError };
+
+/** The two ways an adapter calls through its supplier's policy. */
+export interface PolicyCalls {
+  read<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  write<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The policy's read/write with cockatiel's timeout and open-breaker errors given their proper reasons:
+ * cockatiel's error classes do not set `name`, so resilience.ts reports them as 'unreachable'.
+ */
+export function policyCalls(policy: SupplierPolicy): PolicyCalls {
+  const fix = (err: unknown): unknown => {
+    if (!(err instanceof SupplierUnavailableError) || err.reason !== 'unreachable') return err;
+    if (/timed out/i.test(err.message)) return new SupplierUnavailableError(err.supplier, 'timeout', `${err.supplier} did not answer in time`);
+    if (/circuit breaker is open|isolated/i.test(err.message)) return new SupplierUnavailableError(err.supplier, 'circuit-open', `${err.supplier} is failing; calls are paused`);
+    return err;
+  };
+  return {
+    read: (fn) => policy.read(fn).catch((e: unknown) => { throw fix(e); }),
+    write: (fn) => policy.write(fn).catch((e: unknown) => { throw fix(e); }),
+  };
+}

@@ -7,7 +7,7 @@ import {
   type GpLinkage, type GpRecordSection, type GpSlot, type GpSystemAdapter, type LinkRequest, type NominatedPharmacy,
   type RecordAccess, type RecordEntries, type RecordSection, type RepeatMedication, type RepeatRequest, type RepeatRequestInput, type RepeatRequestStatus, type SlotQuery,
 } from '../contract.ts';
-import { Shape, SupplierHttp, nextWeek, parseJson, slotGone, unexpectedAnswer, type SupplierAnswer } from '../supplier-http.ts';
+import { Shape, SupplierHttp, nextWeek, policyCalls, parseJson, slotGone, unexpectedAnswer, type SupplierAnswer, type PolicyCalls } from '../supplier-http.ts';
 
 const SYSTEM = 'tpp';
 const EXT = 'https://frontdoor.example/fhir/StructureDefinition';
@@ -186,7 +186,10 @@ class TppAdapter implements GpSystemAdapter {
   private readonly http: SupplierHttp;
   private readonly read = new TppReader();
 
-  constructor(baseUrl: string, private readonly policy: SupplierPolicy, extraHeaders?: Record<string, string>) {
+  private readonly policy: PolicyCalls;
+
+  constructor(baseUrl: string, policy: SupplierPolicy, extraHeaders?: Record<string, string>) {
+    this.policy = policyCalls(policy);
     this.http = new SupplierHttp(SYSTEM, baseUrl, { accept: FHIR_JSON, ...extraHeaders });
   }
 

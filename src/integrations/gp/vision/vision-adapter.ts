@@ -8,7 +8,7 @@ import {
   type GpLinkage, type GpRecordSection, type GpSlot, type GpSystemAdapter, type LinkRequest, type NominatedPharmacy,
   type RecordAccess, type RecordEntries, type RecordSection, type RepeatMedication, type RepeatRequest, type RepeatRequestInput, type RepeatRequestStatus, type SlotQuery,
 } from '../contract.ts';
-import { Shape, SupplierHttp, nextWeek, slotGone, unexpectedAnswer, type SupplierAnswer } from '../supplier-http.ts';
+import { Shape, SupplierHttp, nextWeek, policyCalls, slotGone, unexpectedAnswer, type SupplierAnswer, type PolicyCalls } from '../supplier-http.ts';
 
 const SYSTEM = 'vision';
 const faultCodes: Record<string, GpErrorCode> = {
@@ -138,7 +138,10 @@ class VisionAdapter implements GpSystemAdapter {
   private readonly http: SupplierHttp;
   private readonly read = new VisionReader();
 
-  constructor(baseUrl: string, private readonly policy: SupplierPolicy, extraHeaders?: Record<string, string>) {
+  private readonly policy: PolicyCalls;
+
+  constructor(baseUrl: string, policy: SupplierPolicy, extraHeaders?: Record<string, string>) {
+    this.policy = policyCalls(policy);
     this.http = new SupplierHttp(SYSTEM, baseUrl, { ...extraHeaders });
   }
 
