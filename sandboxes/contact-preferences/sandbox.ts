@@ -49,6 +49,11 @@ export const contactPreferencesSandbox: SandboxDefinition = {
     }
     const replays = new Map<string, { status: number; body: unknown }>();
 
+    // `X-Sandbox-Fault: late-answer=MS`: processed, but answered late (the caller's "timeout after sending").
+    app.addHook('onSend', async (req) => {
+      const late = /^late-answer=(\d+)$/.exec(String(req.headers['x-sandbox-fault'] ?? faultMode ?? ''));
+      if (late) await new Promise((r) => setTimeout(r, Math.min(Number(late[1]), 60_000)));
+    });
     installFaults(app, {
       mode: faultMode,
       errorBody: (status) => ({ contentType: 'application/problem+json', body: JSON.stringify(new Problem(status, status >= 500 ? 'service-unavailable' : 'request-refused', `Simulated error ${status}`).body()) }),

@@ -114,6 +114,11 @@ export const organDonationSandbox: SandboxDefinition = {
     }
     const replays = new Map<string, { status: number; body: unknown }>();
 
+    // `X-Sandbox-Fault: late-answer=MS`: processed, but answered late (the caller's "timeout after sending").
+    app.addHook('onSend', async (req) => {
+      const late = /^late-answer=(\d+)$/.exec(String(req.headers['x-sandbox-fault'] ?? faultMode ?? ''));
+      if (late) await new Promise((r) => setTimeout(r, Math.min(Number(late[1]), 60_000)));
+    });
     installFaults(app, {
       mode: faultMode,
       errorBody: (status) => ({ contentType: 'application/json', body: JSON.stringify({ error: { code: status >= 500 ? 'REGISTER_UNAVAILABLE' : 'REQUEST_REFUSED', message: `Simulated error ${status}` } }) }),
