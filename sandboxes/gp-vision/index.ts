@@ -76,7 +76,7 @@ export const gpVisionSandbox: SandboxDefinition = {
       },
       BookAppointment: (rec, a) => appt(world.book(rec, str((a.SlotId as unknown[] | undefined)?.[0]), str(a.Reason), a.RequestId ? str(a.RequestId) : undefined).appointment),
       CancelAppointment: (rec, a) => appt(world.cancel(rec, str(a.AppointmentId), str(a.Reason))),
-      GetAppointments: (rec) => ({ 'v:Appointments': world.appointmentsFor(rec).map((x) => appt(x)) }),
+      GetAppointments: (rec) => ({ 'v:Appointments': { 'v:Appointment': world.appointmentsFor(rec).map((x) => appt(x)['v:Appointment']) } }),
       GetRepeats: (rec) => ({
         'v:Repeats': { 'v:Repeat': rec.repeats.map((m) => { const can = world.canRequest(rec, m); return { 'v:Id': m.id, 'v:Dmd': m.dmdCode, 'v:Name': m.name, 'v:Dosage': m.dose, 'v:Quantity': m.quantity, 'v:LastIssued': m.lastIssued ? ukDate(m.lastIssued) : undefined, 'v:Requestable': can.ok ? 'Y' : 'N', 'v:NotRequestableReason': can.reason }; }) },
       }),
