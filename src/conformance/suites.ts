@@ -1,9 +1,11 @@
 // Every conformance suite by service type: one line each.
 import type { ConformanceSuite } from './kit.ts';
 import { gpSuite } from './gp-suite.ts';
+import { nationalSuite } from './national-suite.ts';
 
 export const suites: ConformanceSuite[] = [
   gpSuite,
+  nationalSuite,
 ];
 
 export function suiteFor(type: string): ConformanceSuite | undefined {

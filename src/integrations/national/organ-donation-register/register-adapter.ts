@@ -29,9 +29,10 @@ function decisionToWire(d: OrganDonationDecision): Record<string, unknown> {
     case 'representative': return { decisionType: 'NOMINATED_REPRESENTATIVE', representative: { fullName: d.representative.name, relationship: d.representative.relationship, contactNumber: d.representative.contact } };
     case 'opt-in': return {
       decisionType: 'OPT_IN',
-      faithDeclaration: toWire(d.faithDeclaration),
+      // Left out when missing so the register, not this adapter, gives the precise refusal.
+      ...(d.faithDeclaration ? { faithDeclaration: toWire(d.faithDeclaration) } : {}),
       organScope: d.organs === 'all' ? 'ALL' : 'SOME',
-      ...(d.organs === 'all' ? {} : { organChoices: Object.fromEntries(Object.entries(d.organs).map(([k, v]) => [toWire(k), toWire(v as string)])) }),
+      ...(d.organs === 'all' ? {} : { organChoices: Object.fromEntries(Object.entries(d.organs).map(([k, v]) => [toWire(k), toWire(String(v))])) }),
     };
   }
 }
