@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
 function run(args: string[], dataDir: string, databaseUrl?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, DATA_DIR: dataDir };
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
     delete env.DATABASE_URL;
     if (databaseUrl) env.DATABASE_URL = databaseUrl;
     const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -87,6 +88,7 @@ describe('npm run import:ods', () => {
       `${allBad}:2: unknown status "X" (expected A, C, D or P)`,
     ]);
     assert.equal(r.stdout.trim().split('\n').at(-1), 'imported 0, skipped 2');
+    assert.equal(existsSync(dataDir), false);
     const usage = await run([], dataDir);
     assert.equal(usage.code, 1);
     assert.match(usage.stderr, /usage: npm run import:ods -- FILE/);
