@@ -75,6 +75,8 @@ export const contactPreferencesSandbox: SandboxDefinition = {
       if (earlier) return reply.code(earlier.status).header('x-idempotent-replay', 'true').type(earlier.status >= 400 ? 'application/problem+json' : 'application/json').send(earlier.body);
       const remember = (status: number, body: unknown) => {
         if (key) replays.set(key, { status, body });
+        // Bounded so a long benchmark cannot grow the process without limit; a retry comes soon after its first send.
+        if (replays.size > 50_000) replays.delete(replays.keys().next().value!);
         return reply.code(status).type(status >= 400 ? 'application/problem+json' : 'application/json').send(body);
       };
       try {

@@ -141,6 +141,8 @@ export const organDonationSandbox: SandboxDefinition = {
       if (earlier) return reply.code(earlier.status).header('x-idempotent-replay', 'true').send(earlier.body);
       const remember = (status: number, body: unknown) => {
         if (requestId) replays.set(requestId, { status, body });
+        // Bounded so a long benchmark cannot grow the process without limit; a retry comes soon after its first send.
+        if (replays.size > 50_000) replays.delete(replays.keys().next().value!);
         return reply.code(status).send(body);
       };
       try {

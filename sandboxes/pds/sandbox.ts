@@ -164,6 +164,8 @@ export const pdsSandbox: SandboxDefinition = {
       }
       const answer = (status: number, body: unknown, etag?: string) => {
         if (replayKey) replays.set(replayKey, { status, body, etag });
+        // Bounded so a long benchmark cannot grow the process without limit; a retry comes soon after its first send.
+        if (replays.size > 50_000) replays.delete(replays.keys().next().value!);
         return send(reply, status, body, etag);
       };
       try {
