@@ -5,7 +5,7 @@ import type { OperationOutcome, Patient } from 'fhir/r4.d.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { installFaults, parseFault } from '../common/faults.ts';
 import type { SandboxDefinition } from '../common/server.ts';
-import { PatchError, applyOperation, getAt, parsePatch, pointerTokens, type PatchOperation } from './json-patch.ts';
+import { PatchError, applyOperation, parsePatch, pointerTokens, type PatchOperation } from './json-patch.ts';
 import { CHANGEABLE_MEMBERS, LOCKED_MEMBERS, PARTLY_CHANGEABLE, isValidNhsNumber, loadDemoPeople, patientFor, validatePatient } from './patients.ts';
 
 const ERROR_SYSTEM = 'https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode';
@@ -207,4 +207,3 @@ export const pdsSandbox: SandboxDefinition = {
   },
 };
 
-export { getAt };
