@@ -1,25 +1,14 @@
 // `npm run import:ods -- FILE...`: imports ODS files into the configured store, printing each bad row and a summary.
 import path from 'node:path';
 import { openStore } from '../store/open.ts';
-import {
-  applyOdsImport,
-  formatProblem,
-  planOdsImport,
-  readOdsSources,
-  reportWithoutApplying,
-  summaryLine,
-} from './ods-import.ts';
+import { applyOdsImport, formatProblem, planOdsFiles, reportWithoutApplying, summaryLine } from './ods-import.ts';
 
 async function main(argv: string[]): Promise<number> {
-  const paths = [...new Set(argv)];
-  if (paths.length === 0) {
+  if (argv.length === 0) {
     console.error('usage: npm run import:ods -- FILE...  (epraccur.csv, commissioners_derived_from_epraccur.csv, pcn_system_supplier_counts_with_icb.csv; any order)');
     return 1;
   }
-  const { sources, unreadable } = await readOdsSources(paths);
-  const plan = planOdsImport(sources);
-  plan.problems.unshift(...unreadable);
-  plan.givenOrder = paths;
+  const plan = await planOdsFiles(argv);
 
   // A run with no good row writes nothing, so it need not open (or create) a database.
   let report;

@@ -98,14 +98,14 @@ export interface OdsImportPlan {
   goodRows: number;
 }
 
-export function planOdsImport(sources: OdsSource[]): OdsImportPlan {
-  const problems: ImportProblem[] = [];
+export function planOdsImport(sources: OdsSource[], opts: { givenOrder?: string[]; problems?: ImportProblem[] } = {}): OdsImportPlan {
+  const problems: ImportProblem[] = [...(opts.problems ?? [])];
   const files: PlannedFile[] = sources.map((s) => planFile(s, problems));
   const rank = { hierarchy: 0, 'pcn-suppliers': 1, practices: 2, unrecognised: 3 };
   const ordered = files.map((f, i) => ({ f, i })).sort((a, b) => rank[a.f.kind] - rank[b.f.kind] || a.i - b.i).map((x) => x.f);
   return {
     files: ordered,
-    givenOrder: sources.map((s) => s.path),
+    givenOrder: opts.givenOrder ?? sources.map((s) => s.path),
     problems,
     goodRows: files.reduce((n, f) => n + f.rows.length, 0),
   };
@@ -328,12 +328,10 @@ export async function applyOdsImport(db: Store, plan: OdsImportPlan): Promise<Od
     if (plan.goodRows > 0) await tx.query("SELECT pg_notify('reference_changed', 'ods')");
   });
 
-  const order = new Map(plan.givenOrder.map((p, i) => [p, i]));
-  problems.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || (a.line ?? 0) - (b.line ?? 0));
   const files = plan.givenOrder.flatMap((p) => summaries.get(p) ?? []);
   return {
     files,
-    problems,
+    problems: sortProblems(problems, plan.givenOrder),
     imported: files.reduce((n, f) => n + f.imported, 0),
     skipped: files.reduce((n, f) => n + f.skipped, 0),
     warnings: problems.filter((p) => p.severity === 'warning').length,
@@ -342,11 +340,15 @@ export async function applyOdsImport(db: Store, plan: OdsImportPlan): Promise<Od
 
 /** The report for a plan that is not applied (no good row): nothing to write, so no store is needed. */
 export function reportWithoutApplying(plan: OdsImportPlan): OdsImportReport {
-  const order = new Map(plan.givenOrder.map((p, i) => [p, i]));
-  const problems = [...plan.problems].sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || (a.line ?? 0) - (b.line ?? 0));
+  const problems = sortProblems([...plan.problems], plan.givenOrder);
   const byPath = new Map(plan.files.map((f) => [f.path, f]));
   const files = plan.givenOrder.flatMap((p) => byPath.get(p) ?? []).map((f) => ({ path: f.path, kind: f.kind, imported: f.rows.length, skipped: f.skipped, changed: 0 }));
   return { files, problems, imported: plan.goodRows, skipped: files.reduce((n, f) => n + f.skipped, 0), warnings: 0 };
+}
+
+function sortProblems(problems: ImportProblem[], givenOrder: string[]): ImportProblem[] {
+  const order = new Map(givenOrder.map((p, i) => [p, i]));
+  return problems.sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || (a.line ?? 0) - (b.line ?? 0));
 }
 
 async function upsertRegions(tx: Queryable, plan: OdsImportPlan): Promise<void> {
@@ -495,7 +497,7 @@ async function reassignGpSystems(tx: Queryable, assigner: GpSystemAssigner): Pro
 
 // ---- entry points ----
 
-export async function readOdsSources(paths: string[]): Promise<{ sources: OdsSource[]; unreadable: ImportProblem[] }> {
+async function readOdsSources(paths: string[]): Promise<{ sources: OdsSource[]; unreadable: ImportProblem[] }> {
   const sources: OdsSource[] = [];
   const unreadable: ImportProblem[] = [];
   for (const p of paths) {
@@ -508,13 +510,16 @@ export async function readOdsSources(paths: string[]): Promise<{ sources: OdsSou
   return { sources, unreadable };
 }
 
+/** Reads and validates the named files; unreadable ones become file-level problems. */
+export async function planOdsFiles(paths: string[]): Promise<OdsImportPlan> {
+  const unique = [...new Set(paths)];
+  const { sources, unreadable } = await readOdsSources(unique);
+  return planOdsImport(sources, { givenOrder: unique, problems: unreadable });
+}
+
 /** Imports the named files (any of the three kinds, in any order). */
-export async function importOdsFiles(db: Store, givenPaths: string[]): Promise<OdsImportReport> {
-  const paths = [...new Set(givenPaths)];
-  const { sources, unreadable } = await readOdsSources(paths);
-  const plan = planOdsImport(sources);
-  plan.problems.unshift(...unreadable);
-  plan.givenOrder = paths;
+export async function importOdsFiles(db: Store, paths: string[]): Promise<OdsImportReport> {
+  const plan = await planOdsFiles(paths);
   return plan.goodRows > 0 ? applyOdsImport(db, plan) : reportWithoutApplying(plan);
 }
 
