@@ -56,6 +56,8 @@ export const gpEmisSandbox: SandboxDefinition = {
       const b = body(req);
       const rec = world.authenticate(str(b.AccountId), str(b.LinkageKey), str(b.OdsCode));
       const token = randomUUID();
+      // Sessions are cheap to remake; a bound keeps a long-running sandbox's memory flat.
+      if (sessions.size >= 50_000) sessions.clear();
       sessions.set(token, rec);
       return reply.code(201).send({ SessionToken: token, PatientName: `${rec.givenName} ${rec.familyName}` });
     });

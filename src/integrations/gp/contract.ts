@@ -141,6 +141,9 @@ export interface GpSystemAdapter {
   setNominatedPharmacy(linkage: GpLinkage, odsCode: string): Promise<NominatedPharmacy>;
 
   getRecord<S extends RecordSection>(linkage: GpLinkage, section: S): Promise<GpRecordSection<S>>;
+
+  /** Releases the adapter's connections (at shutdown). */
+  close?(): Promise<void>;
 }
 
 export interface GpAdapterOptions {

@@ -219,6 +219,10 @@ class EmisAdapter implements GpSystemAdapter {
   getRecord<S extends RecordSection>(l: GpLinkage, section: S): Promise<GpRecordSection<S>> {
     return this.policy.read(async (signal) => this.read.record(section, await this.call(l, signal, 'GET', `/api/record/${sectionPaths[section]}`)));
   }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
 }
 
 export const createEmisAdapter: GpAdapterFactory = ({ baseUrl, policy, extraHeaders }) => new EmisAdapter(baseUrl, policy, extraHeaders);

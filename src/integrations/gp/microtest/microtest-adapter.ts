@@ -222,6 +222,10 @@ class MicrotestAdapter implements GpSystemAdapter {
       };
     });
   }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
 }
 
 export const createMicrotestAdapter: GpAdapterFactory = ({ baseUrl, policy, extraHeaders }) => new MicrotestAdapter(baseUrl, policy, extraHeaders);

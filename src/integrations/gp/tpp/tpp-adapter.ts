@@ -275,6 +275,10 @@ class TppAdapter implements GpSystemAdapter {
   getRecord<S extends RecordSection>(l: GpLinkage, section: S): Promise<GpRecordSection<S>> {
     return this.policy.read(async (signal) => this.read.record(section, await this.fhir(signal, 'GET', `/fhir/${sectionTypes[section]}`, l, undefined, { patient: l.nhsNumber })));
   }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
 }
 
 export const createTppAdapter: GpAdapterFactory = ({ baseUrl, policy, extraHeaders }) => new TppAdapter(baseUrl, policy, extraHeaders);

@@ -31,3 +31,14 @@ describe('vision reader', () => {
     assert.deepEqual(ok.entries, [{ code: { system: 'http://snomed.info/sct', code: '86198006', display: 'Influenza vaccination' }, date: '2025-10-01' }]);
   });
 });
+
+describe('vision XML reader', async () => {
+  const { readXml, XmlSyntaxError } = await import('./soap-xml.ts');
+  it('gives namespace-free names, @attributes, #text, arrays for repeats and decoded entities', () => {
+    const doc = readXml('<?xml version="1.0"?><!-- c --><s:E xmlns:s="urn:s"><s:B><v:R a="1 &amp; 2">x</v:R><v:R>Smith &amp; Sons &#x27;&lt;</v:R><v:Empty/><v:C><![CDATA[<raw>]]></v:C></s:B></s:E>');
+    assert.deepEqual(doc, { E: { B: { R: [{ '@a': '1 & 2', '#text': 'x' }, "Smith & Sons '<"], Empty: '', C: '<raw>' } } });
+  });
+  it('refuses malformed documents', () => {
+    for (const bad of ['<a><b></a>', '<a>', '<a b=1/>', '<a/><b/>', 'plain text']) assert.throws(() => readXml(bad), XmlSyntaxError, bad);
+  });
+});

@@ -1,6 +1,6 @@
 // GP system adapter for the SOAP-style XML dialect (system id "vision"): one endpoint, credentials in the SOAP
 // header, V-nnn fault codes and dd/MM/yyyy HH:mm dates (UTC), translated into the GP contract.
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { XMLBuilder } from 'fast-xml-parser';
 import type { SupplierPolicy } from '../../resilience.ts';
 import {
   DMD, GpDomainError, SNOMED, SlotUnavailableError, splitAppointments,
@@ -8,6 +8,7 @@ import {
   type GpLinkage, type GpRecordSection, type GpSlot, type GpSystemAdapter, type LinkRequest, type NominatedPharmacy,
   type RecordAccess, type RecordEntries, type RecordSection, type RepeatMedication, type RepeatRequest, type RepeatRequestInput, type RepeatRequestStatus, type SlotQuery,
 } from '../contract.ts';
+import { readXml } from './soap-xml.ts';
 import { Shape, SupplierHttp, nextWeek, policyCalls, slotGone, unexpectedAnswer, type SupplierAnswer, type PolicyCalls } from '../supplier-http.ts';
 
 const SYSTEM = 'vision';
@@ -24,7 +25,6 @@ const sectionNames: Record<RecordSection, string> = { allergies: 'ALLERGY', medi
 
 type Obj = Record<string, unknown>;
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', suppressEmptyNode: true });
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@', removeNSPrefix: true, parseTagValue: false, parseAttributeValue: false, processEntities: true });
 
 const pad = (n: number) => String(n).padStart(2, '0');
 export function toVisionDateTime(iso: string): string {
@@ -55,7 +55,7 @@ export class VisionReader {
     let doc: Obj;
     try {
       if (!answer.text.trimStart().startsWith('<')) throw new Error('not XML');
-      doc = parser.parse(answer.text, true) as Obj;
+      doc = readXml(answer.text);
     } catch {
       throw answer.status >= 500 ? unexpectedAnswer(SYSTEM, answer) : this.s.wrong(`answer ${answer.status} is not XML: ${answer.text.slice(0, 60).replace(/\s+/g, ' ')}`);
     }
@@ -223,6 +223,10 @@ class VisionAdapter implements GpSystemAdapter {
 
   getRecord<S extends RecordSection>(l: GpLinkage, section: S): Promise<GpRecordSection<S>> {
     return this.policy.read(async (signal) => this.read.record(section, await this.soap(signal, 'GetRecord', { Section: sectionNames[section] }, l)));
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
   }
 }
 
