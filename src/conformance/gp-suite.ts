@@ -209,6 +209,7 @@ export function createGpSuite(systems: Record<string, GpAdapterFactory> = gpSyst
           const { appointment } = await run.ensureBooked();
           const cancelled = await step('cancelling', a.cancel(l, appointment.id, 'Conformance check: no longer needed'));
           ensure(cancelled.id === appointment.id && cancelled.status === 'cancelled', `cancel answered status ${cancelled.status}`);
+          ensure(cancelled.cancellationReason === 'Conformance check: no longer needed', `the cancellation reason was not kept (got ${JSON.stringify(cancelled.cancellationReason)})`);
           await expectDomain(a.cancel(l, appointment.id, 'again'), 'already-cancelled');
         }),
         check('appointments: upcoming and past listed', async () => {
