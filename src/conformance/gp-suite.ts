@@ -13,6 +13,8 @@ export const gpTestPatients = {
   main: { nhsNumber: '9990079196', dateOfBirth: '1984-03-12', odsCode: 'A81001' },
   other: { nhsNumber: '9990237573', dateOfBirth: '1958-11-02', odsCode: 'E83003' },
   offline: { nhsNumber: '9990000018', dateOfBirth: '1970-04-04', odsCode: 'A81001' },
+  /** Registered at a practice whose record-access setting is "summary" (allergies and medications only). */
+  summary: { nhsNumber: '9990316767', dateOfBirth: '1992-07-21', odsCode: 'C81001' },
 } satisfies Record<string, LinkRequest>;
 
 const DAY = 86_400_000;
@@ -271,6 +273,13 @@ export function createGpSuite(systems: Record<string, GpAdapterFactory> = gpSyst
           await expectDomain(a.setNominatedPharmacy(l, 'NOT A CODE'), 'invalid-pharmacy');
         }),
         ...recordSections.map((section) => check(`record: ${section} well formed and coded`, () => checkSection(run, section))),
+        check("record: the practice's record-access setting is followed", async () => {
+          const l = await run.linkage('summary');
+          const allergies = await step('reading allergies', a.getRecord(l, 'allergies'));
+          ensure(allergies.access === 'summary' && allergies.visible, `summary practice: allergies ${allergies.access}/${allergies.visible ? 'visible' : 'hidden'}`);
+          const problems = await step('reading problems', a.getRecord(l, 'problems'));
+          ensure(problems.access === 'summary' && !problems.visible && problems.entries.length === 0, `summary practice: problems ${problems.visible ? 'visible' : 'hidden'} with ${problems.entries.length} entries`);
+        }),
         check('faults: a supplier that does not answer times out in bound', async () => {
           const l = await run.linkage('main');
           const slow = run.adapterWith({ 'X-Sandbox-Fault': 'timeout' }, FAULT_TIMEOUT_MS);
