@@ -83,6 +83,8 @@ export const gpMicrotestSandbox: SandboxDefinition = {
           if (!(err instanceof WorldError)) throw err;
           outcome = { error: err };
         }
+        // Settled operations are kept ten minutes for polling; a bound keeps a long run's memory flat.
+        if (operations.size >= 20_000) for (const [id, o] of operations) if (Date.now() - o.createdAt > 600_000) operations.delete(id);
         op = { id: randomUUID(), nhsNumber: rec.nhsNumber, createdAt: Date.now(), outcome };
         operations.set(op.id, op);
         if (k) opKeys.set(k, op.id);
