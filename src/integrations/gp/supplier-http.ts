@@ -2,7 +2,7 @@
 // and checks that turn any answer that is not what the dialect promises into a 'bad-response' failure.
 import { Pool } from 'undici';
 import { SupplierUnavailableError, type SupplierPolicy } from '../resilience.ts';
-import { GpDomainError, type GpSlot, SlotUnavailableError } from './contract.ts';
+import { type GpSlot, SlotUnavailableError } from './contract.ts';
 
 export interface SupplierAnswer { status: number; headers: Record<string, string | string[] | undefined>; text: string }
 
@@ -136,7 +136,6 @@ export function nextWeek(now = Date.now()): { from: string; to: string } {
   return { from: new Date(now).toISOString(), to: new Date(now + 7 * 86_400_000).toISOString() };
 }
 
-export { GpDomainError };
 
 /** The two ways an adapter calls through its supplier's policy. */
 export interface PolicyCalls {
