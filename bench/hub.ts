@@ -22,16 +22,21 @@ export async function hubBenchmark() {
   bare.get('/', async () => ({ hello: 'world' }));
   const bareUrl = await bare.listen({ port: 0, host: '127.0.0.1' });
 
-  const system = await startTestSystem();
   const renderer = await createCitizenRenderer();
   const me = { givenName: 'Amira', identityLevel: 'P9', gpOdsCode: 'A81001' };
+  // The static page goes through the same app and plugin stack as the hub, with a fixed context and no
+  // session: the difference between the two is session lookup and catalog resolution.
+  let fixed: Record<string, unknown> = {};
+  const system = await startTestSystem({}, {
+    beforeListen: (app) => {
+      app.get('/bench/static-hub', async (_req, reply) =>
+        reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderer.render('hub.njk', { ...fixed, cspNonce: reply.scriptNonce })));
+    },
+  });
   const r = system.catalog.resolve(me.gpOdsCode, 'P9');
   const servicesHtml = renderer.render('partials/hub-services.njk', { resolution: r, headings: CATEGORY_HEADINGS });
-  const staticApp = Fastify();
-  staticApp.get('/', async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(renderer.render('hub.njk', { title: 'Home', me, servicesHtml, practice: r.practice, nav: 'signedIn', cspNonce: 'fixed' })),
-  );
-  const staticUrl = await staticApp.listen({ port: 0, host: '127.0.0.1' });
+  fixed = { title: 'Home', me, servicesHtml, practice: r.practice, nav: 'signedIn' };
+  const staticUrl = `${system.url}/bench/static-hub`;
   const { cookie } = await signedInCitizen(system, { practice: 'A81001', level: 'P9', givenName: 'Amira' });
 
   try {
@@ -49,7 +54,6 @@ export async function hubBenchmark() {
     };
   } finally {
     await bare.close();
-    await staticApp.close();
     await system.close();
   }
 }

@@ -13,7 +13,7 @@ import { privateSigningJwk, publicJwk, secretKeys } from './identity/keys.ts';
 import { loadDemoPeople, seedDemoAccounts, type DemoPerson } from './identity/provider/accounts.ts';
 import { buildIdentityProvider, NHS_LOGIN_SCOPES } from './identity/provider/idp-app.ts';
 import { RelyingParty } from './identity/relying-party.ts';
-import { redisSessions, storeSessions, type SessionStore } from './identity/sessions.ts';
+import { cachedSessions, redisSessions, storeSessions, type SessionStore } from './identity/sessions.ts';
 import { importOdsDirectory } from './reference/ods-import.ts';
 import { loadPracticeDirectory } from './reference/practice-directory.ts';
 import { openStore } from './store/open.ts';
@@ -29,6 +29,8 @@ export interface SystemOptions {
   logger?: boolean | object;
   /** Seed demo data (catalog, demo users, reference data). */
   seed?: boolean;
+  /** Adds routes before the app listens (benchmarks measure pages through the same plugin stack). */
+  beforeListen?: (app: FastifyInstance) => void | Promise<void>;
 }
 
 export interface RunningSystem {
@@ -65,7 +67,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
     if (redis) closers.push(async () => redis.disconnect());
     const timeouts = { idleMs: config.sessionIdleMinutes * 60_000, absoluteMs: config.sessionAbsoluteHours * 3_600_000 };
-    const sessions = config.redisUrl ? redisSessions(config.redisUrl, timeouts) : storeSessions(db, timeouts);
+    const sessions = config.redisUrl ? redisSessions(config.redisUrl, timeouts) : await cachedSessions(storeSessions(db, timeouts), db);
     closers.push(() => sessions.close());
 
     const rpJwk = config.oidcClientPrivateKey ? JSON.parse(config.oidcClientPrivateKey) : await privateSigningJwk(db, 'rp.client-key');
@@ -117,6 +119,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
       identityOrigin: new URL(issuer).origin,
       logger: opts.logger === undefined ? false : (opts.logger as never),
     });
+    await opts.beforeListen?.(app);
     await app.listen({ port: config.port, host: config.host });
     closers.push(() => app.close());
 

@@ -56,7 +56,7 @@ export const pharmacies: Pharmacy[] = [
 ];
 
 /** A practice's record-access setting; most allow the detailed coded record. */
-const recordAccessByPractice: Record<string, RecordAccess> = { C81001: 'summary', Y99999: 'none' };
+const recordAccessByPractice: Record<string, RecordAccess> = { C81058: 'summary', Y99999: 'none' };
 export function recordAccessFor(odsCode: string): RecordAccess {
   return recordAccessByPractice[odsCode] ?? 'detailed';
 }

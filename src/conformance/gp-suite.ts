@@ -14,7 +14,7 @@ export const gpTestPatients = {
   other: { nhsNumber: '9990237573', dateOfBirth: '1958-11-02', odsCode: 'E83003' },
   offline: { nhsNumber: '9990000018', dateOfBirth: '1970-04-04', odsCode: 'A81001' },
   /** Registered at a practice whose record-access setting is "summary" (allergies and medications only). */
-  summary: { nhsNumber: '9990316767', dateOfBirth: '1992-07-21', odsCode: 'C81001' },
+  summary: { nhsNumber: '9990316767', dateOfBirth: '1992-07-21', odsCode: 'C81058' },
 } satisfies Record<string, LinkRequest>;
 
 const DAY = 86_400_000;

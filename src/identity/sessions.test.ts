@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { testStores } from '../store/test-stores.ts';
-import { redisSessions, storeSessions, type SessionStore } from './sessions.ts';
+import { cachedSessions, redisSessions, storeSessions, type SessionStore } from './sessions.ts';
 
 const citizen = { kind: 'citizen' as const, sub: 's1', identityLevel: 'P9' as const, nhsNumber: '9990079196', idToken: 't' };
 const timeouts = { idleMs: 60_000, absoluteMs: 3_600_000 };
@@ -40,10 +40,10 @@ for (const b of backends) {
     it('expires on the absolute and idle timeouts', async () => {
       const { store, done } = await b.open();
       try {
-        const a = await store.create(citizen, { absoluteMs: 30 });
-        const i = await store.create(citizen, { idleMs: 30 });
+        const a = await store.create(citizen, { absoluteMs: 300 });
+        const i = await store.create(citizen, { idleMs: 300 });
         assert.ok(await store.get(a));
-        await new Promise((r) => setTimeout(r, 60));
+        await new Promise((r) => setTimeout(r, 400));
         assert.equal(await store.get(a), undefined);
         assert.equal(await store.get(i), undefined);
       } finally { await done(); }
@@ -56,6 +56,45 @@ for (const b of backends) {
         assert.equal((await store.take(id))?.kind, 'login');
         assert.equal(await store.take(id), undefined);
       } finally { await done(); }
+    });
+  });
+}
+
+for (const t of testStores()) {
+  describe(`cached sessions on ${t.name}`, () => {
+    it('a session ended on one node is evicted from another node\'s cache', async () => {
+      const db = await t.open();
+      const nodeA = await cachedSessions(storeSessions(db, timeouts), db);
+      const nodeB = await cachedSessions(storeSessions(db, timeouts), db);
+      try {
+        const id = await nodeA.create(citizen);
+        assert.ok(await nodeB.get(id), 'node B reads and caches it');
+        await nodeA.destroy(id);
+        let seen = true;
+        for (let i = 0; i < 50 && seen; i++) {
+          seen = (await nodeB.get(id)) !== undefined;
+          if (seen) await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.equal(seen, false, 'node B no longer honours it');
+      } finally {
+        await nodeA.close();
+        await nodeB.close();
+        await db.dispose();
+      }
+    });
+
+    it('still applies the absolute timeout to a cached session', async () => {
+      const db = await t.open();
+      const node = await cachedSessions(storeSessions(db, timeouts), db, 60_000);
+      try {
+        const id = await node.create(citizen, { absoluteMs: 40 });
+        assert.ok(await node.get(id));
+        await new Promise((r) => setTimeout(r, 60));
+        assert.equal(await node.get(id), undefined);
+      } finally {
+        await node.close();
+        await db.dispose();
+      }
     });
   });
 }

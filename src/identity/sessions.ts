@@ -53,6 +53,8 @@ export interface SessionStore {
   create(data: SessionData, timeouts?: Partial<SessionTimeouts>): Promise<string>;
   /** The live session for a cookie value, refreshing its idle timer; undefined when missing or expired. */
   get(id: string): Promise<SessionData | undefined>;
+  /** As get, with the moment the session expires unless used again. */
+  lookup(id: string): Promise<{ data: SessionData; expiresAt: number } | undefined>;
   /** Reads and deletes in one step: a second take of the same id finds nothing (replay protection). */
   take(id: string): Promise<SessionData | undefined>;
   destroy(id: string): Promise<void>;
@@ -85,16 +87,19 @@ export function storeSessions(db: Store, defaults: SessionTimeouts): SessionStor
       return id;
     },
     async get(id) {
+      return (await this.lookup(id))?.data;
+    },
+    async lookup(id) {
       const rows = await db.query<{ data: Stored & { t: SessionTimeouts } }>('SELECT data FROM sessions WHERE id = $1 AND expires_at > now()', [key(id)]);
-      const s = rows[0]?.data;
+      let s = rows[0]?.data;
       if (!s) return undefined;
       const now = Date.now();
       if (now >= expiry(s, s.t)) return undefined;
       if (now - s.lastSeenAt > TOUCH_EVERY_MS) {
-        const touched = { ...s, lastSeenAt: now };
-        await db.query('UPDATE sessions SET data = $2, expires_at = $3 WHERE id = $1', [key(id), JSON.stringify(touched), new Date(expiry(touched, s.t))]);
+        s = { ...s, lastSeenAt: now };
+        await db.query('UPDATE sessions SET data = $2, expires_at = $3 WHERE id = $1', [key(id), JSON.stringify(s), new Date(expiry(s, s.t))]);
       }
-      return s.data;
+      return { data: s.data, expiresAt: expiry(s, s.t) };
     },
     async take(id) {
       const rows = await db.query<{ data: Stored }>('DELETE FROM sessions WHERE id = $1 AND expires_at > now() RETURNING data', [key(id)]);
@@ -105,6 +110,66 @@ export function storeSessions(db: Store, defaults: SessionTimeouts): SessionStor
     },
     async close() {},
   };
+}
+
+export const SESSION_ENDED_CHANNEL = 'session_ended';
+
+/**
+ * A read-through cache in front of the store's sessions: the hot path (every signed-in page) costs no query.
+ * The store stays the truth: an ended session is evicted on every node at once through NOTIFY, an entry is
+ * re-read after `ttlMs` at most (which also refreshes the idle timer), and timeouts are checked on each read.
+ */
+export async function cachedSessions(inner: SessionStore, db: Store, ttlMs = 5_000): Promise<SessionStore> {
+  // Keyed by the cookie value itself (memory only), so a hit costs no hashing; ends are announced by hash.
+  const cache = new Map<string, { data: SessionData; expiresAt: number; readAt: number }>();
+  const idByHash = new Map<string, string>();
+  const forget = (id: string) => {
+    cache.delete(id);
+    idByHash.delete(key(id));
+  };
+  const stopListening = await db.listen(SESSION_ENDED_CHANNEL, (hash) => {
+    const id = idByHash.get(hash);
+    if (id) forget(id);
+  });
+  const ended = async (id: string) => {
+    forget(id);
+    await db.query(`SELECT pg_notify('${SESSION_ENDED_CHANNEL}', $1)`, [key(id)]);
+  };
+  const store: SessionStore = {
+    create: (data, timeouts) => inner.create(data, timeouts),
+    async get(id) {
+      return (await store.lookup(id))?.data;
+    },
+    async lookup(id) {
+      const now = Date.now();
+      const hit = cache.get(id);
+      if (hit && now - hit.readAt < ttlMs && now < hit.expiresAt) return hit;
+      const found = await inner.lookup(id);
+      if (found) {
+        if (cache.size > 100_000) {
+          cache.clear();
+          idByHash.clear();
+        }
+        cache.set(id, { ...found, readAt: now });
+        idByHash.set(key(id), id);
+      } else forget(id);
+      return found;
+    },
+    async take(id) {
+      const data = await inner.take(id);
+      await ended(id);
+      return data;
+    },
+    async destroy(id) {
+      await inner.destroy(id);
+      await ended(id);
+    },
+    async close() {
+      await stopListening();
+      await inner.close();
+    },
+  };
+  return store;
 }
 
 export function redisSessions(url: string, defaults: SessionTimeouts, prefix = 'fd:session:'): SessionStore {
@@ -121,16 +186,19 @@ export function redisSessions(url: string, defaults: SessionTimeouts, prefix = '
       return id;
     },
     async get(id) {
+      return (await this.lookup(id))?.data;
+    },
+    async lookup(id) {
       const raw = await redis.get(k(id));
       if (!raw) return undefined;
-      const s = JSON.parse(raw) as Stored & { t: SessionTimeouts };
+      let s = JSON.parse(raw) as Stored & { t: SessionTimeouts };
       const now = Date.now();
       if (now >= expiry(s, s.t)) return undefined;
       if (now - s.lastSeenAt > TOUCH_EVERY_MS) {
-        const touched = { ...s, lastSeenAt: now };
-        await redis.set(k(id), JSON.stringify(touched), 'PX', ttl(touched, s.t));
+        s = { ...s, lastSeenAt: now };
+        await redis.set(k(id), JSON.stringify(s), 'PX', ttl(s, s.t));
       }
-      return s.data;
+      return { data: s.data, expiresAt: expiry(s, s.t) };
     },
     async take(id) {
       const raw = await redis.getdel(k(id));

@@ -7,6 +7,9 @@ import {
   TimeoutStrategy,
   circuitBreaker,
   handleWhen,
+  isBrokenCircuitError,
+  isIsolatedCircuitError,
+  isTaskCancelledError,
   retry,
   timeout,
   wrap,
@@ -130,9 +133,8 @@ export class SupplierPolicy {
 
 function toSupplierError(supplier: string, err: unknown): unknown {
   if (err instanceof SupplierUnavailableError) return err;
-  const name = (err as Error | undefined)?.name;
-  if (name === 'TaskCancelledError') return new SupplierUnavailableError(supplier, 'timeout', `${supplier} did not answer in time`);
-  if (name === 'BrokenCircuitError' || name === 'IsolatedCircuitError') return new SupplierUnavailableError(supplier, 'circuit-open', `${supplier} is failing; calls are paused`);
+  if (isTaskCancelledError(err)) return new SupplierUnavailableError(supplier, 'timeout', `${supplier} did not answer in time`);
+  if (isBrokenCircuitError(err) || isIsolatedCircuitError(err)) return new SupplierUnavailableError(supplier, 'circuit-open', `${supplier} is failing; calls are paused`);
   // Domain errors (slot gone, not on repeat…) pass through untouched.
   if (err instanceof SupplierDomainError) return err;
   return new SupplierUnavailableError(supplier, 'unreachable', `${supplier}: ${(err as Error)?.message ?? 'failed'}`);

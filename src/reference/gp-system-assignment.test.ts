@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseCsv } from './csv.ts';
-import { createGpSystemAssigner, pickGpSystem, pointForOdsCode, sharesFromCounts, type GpSystem, type SupplierCounts } from './gp-system-assignment.ts';
+import { SMALLER_SUPPLIER_FLOOR, createGpSystemAssigner, pickGpSystem, pointForOdsCode, sharesFromCounts, type GpSystem, type SupplierCounts } from './gp-system-assignment.ts';
 
 // The real data lives beside the project (../shared/data/ods), as config.ts expects it by default.
 const ODS = process.env.ODS_DIR ?? fileURLToPath(new URL('../../../shared/data/ods', import.meta.url));
@@ -44,16 +44,19 @@ describe('GP system assignment', () => {
 
   it('uses the sub-ICB proportions, and national ones where the data has no counts', () => {
     const assigner = createGpSystemAssigner(new Map([['TPPONLY', { emis: 0, tpp: 4, unknown: 0 }], ['EMPTY', { emis: 0, tpp: 0, unknown: 0 }]]));
-    for (const code of ['A81001', 'B82005', 'C81010', 'M85001']) assert.equal(assigner.assign(code, 'TPPONLY'), 'tpp');
-    assert.deepEqual(assigner.national, { emis: 0, tpp: 1, vision: 0, microtest: 0 });
+    for (const code of ['A81001', 'B82005', 'C81010', 'M85001']) assert.notEqual(assigner.assign(code, 'TPPONLY'), 'emis');
+    const floor = SMALLER_SUPPLIER_FLOOR;
+    assert.deepEqual(assigner.national, { emis: 0, tpp: 1 - 2 * floor, vision: floor, microtest: floor });
     assert.equal(assigner.sharesFor('EMPTY'), assigner.national);
     assert.equal(assigner.sharesFor(null), assigner.national);
   });
 
   it('falls back to the shipped national proportions when no counts were imported', () => {
     const national = createGpSystemAssigner(new Map()).national;
-    assert.ok(Math.abs(national.emis - 3604 / 6135) < 1e-12);
-    assert.ok(Math.abs(national.tpp - 2529 / 6135) < 1e-12);
+    const named = (1 - 2 * SMALLER_SUPPLIER_FLOOR) / (6133 / 6135);
+    assert.ok(Math.abs(national.emis - (3604 / 6135) * named) < 1e-12);
+    assert.ok(Math.abs(national.tpp - (2529 / 6135) * named) < 1e-12);
+    assert.equal(national.vision, SMALLER_SUPPLIER_FLOOR);
   });
 
   it('gives the real practices EMIS and TPP shares close to the PCN data, the same way every run', () => {
@@ -72,14 +75,18 @@ describe('GP system assignment', () => {
       const system = assigner.assign(code, subIcb);
       assert.equal(again.assign(code, subIcb), system);
       const c = counts.get(subIcb)!;
-      if (c.emis === 0 && c.unknown === 0 && system !== 'tpp') tppOnlyViolations++;
+      if (c.emis === 0 && c.unknown === 0 && system === 'emis') tppOnlyViolations++;
       tally[system]++;
       n++;
     }
     assert.ok(n > 6000, `expected the active English GP practices, got ${n}`);
     assert.equal(tppOnlyViolations, 0);
+    const named = 1 - 2 * SMALLER_SUPPLIER_FLOOR;
     const emisShare = tally.emis / n;
-    assert.ok(Math.abs(emisShare - dataEmis) < 0.03, `assigned EMIS ${emisShare.toFixed(3)} vs data ${dataEmis.toFixed(3)}`);
-    assert.ok(Math.abs(tally.tpp / n - total.tpp / (total.emis + total.tpp + total.unknown)) < 0.03);
+    assert.ok(Math.abs(emisShare - dataEmis * named) < 0.03, `assigned EMIS ${emisShare.toFixed(3)} vs data ${dataEmis.toFixed(3)}`);
+    assert.ok(Math.abs(tally.tpp / n - (total.tpp / (total.emis + total.tpp + total.unknown)) * named) < 0.03);
+    for (const smaller of ['vision', 'microtest'] as const) {
+      assert.ok(Math.abs(tally[smaller] / n - SMALLER_SUPPLIER_FLOOR) < 0.01, `${smaller} near its floor share: ${tally[smaller]}`);
+    }
   });
 });

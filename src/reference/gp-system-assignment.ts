@@ -20,12 +20,22 @@ export type GpSystemShares = Readonly<Record<GpSystem, number>>;
  */
 export const DEFAULT_NATIONAL_COUNTS: SupplierCounts = { emis: 3604, tpp: 2529, unknown: 2 };
 
+/**
+ * The least share each of the two smaller suppliers gets. The PCN extract names only EMIS and TPP (its "unknown"
+ * column holds 2 practices in England), yet the other two suppliers serve practices too; without a floor they
+ * would get none, and their adapters would never be reached. 1.5 % each is an assumption, stated in
+ * docs/reference-data.md, taken from EMIS and TPP in proportion.
+ */
+export const SMALLER_SUPPLIER_FLOOR = 0.015;
+
 /** Shares from counts; the unknown share is split evenly between the two suppliers the data does not name. */
 export function sharesFromCounts(c: SupplierCounts): GpSystemShares | undefined {
   const total = c.emis + c.tpp + c.unknown;
   if (!(total > 0)) return undefined;
-  const other = c.unknown / total / 2;
-  return { emis: c.emis / total, tpp: c.tpp / total, vision: other, microtest: other };
+  const other = Math.max(c.unknown / total / 2, SMALLER_SUPPLIER_FLOOR);
+  const named = (c.emis + c.tpp) / total;
+  const scale = named > 0 ? (1 - 2 * other) / named : 0;
+  return { emis: (c.emis / total) * scale, tpp: (c.tpp / total) * scale, vision: other, microtest: other };
 }
 
 /** A stable point in [0, 1) for an ODS code: the same code lands on the same point on every machine and run. */

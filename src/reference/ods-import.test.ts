@@ -124,7 +124,9 @@ for (const t of testStores()) {
       assert.equal((await practice(db, 'D82001'))?.gp_system, 'tpp');
       assert.equal((await practice(db, 'H83001'))?.gp_system, 'emis');
       const systems = await db.query<{ gp_system: string }>("SELECT DISTINCT gp_system FROM practices WHERE gp_system_source = 'assigned'");
-      assert.ok(systems.every((s) => ['emis', 'tpp'].includes(s.gp_system)), 'no unknown in the fixture counts, so no vision or microtest');
+      assert.ok(systems.every((s) => ['emis', 'tpp', 'vision', 'microtest'].includes(s.gp_system)), 'only the four GP systems');
+      const emisInTppOnly = await db.query("SELECT 1 FROM practices WHERE sub_icb_code = '26A' AND gp_system = 'emis'");
+      assert.equal(emisInTppOnly.length, 0, 'an all-TPP sub-ICB gets no EMIS practice');
     });
 
     it('reassigns existing practices when only new supplier counts are imported', async () => {

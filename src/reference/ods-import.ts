@@ -525,7 +525,7 @@ export async function importOdsFiles(db: Store, paths: string[]): Promise<OdsImp
 
 const SETTINGS_KEY = 'reference.ods-import';
 /** Bump when the import's rules change, so stores imported under the old rules import again. */
-const IMPORT_RULES_VERSION = 'ods-import/1';
+const IMPORT_RULES_VERSION = 'ods-import/2';
 
 export interface DirectoryImportResult extends OdsImportReport {
   /** True when the same files had already been imported: nothing was read into the store. */
