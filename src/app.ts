@@ -14,6 +14,7 @@ import type { Config } from './config.ts';
 import type { RelyingParty } from './identity/relying-party.ts';
 import type { SessionStore } from './identity/sessions.ts';
 import type { Store } from './store/store.ts';
+import type { SupplierPolicies } from './integrations/resilience.ts';
 import { securityHeaders, serveNhsukAssets } from './views/http.ts';
 import { apiRoutes } from './api/api-routes.ts';
 import { citizenWeb } from './web/citizen-web.ts';
@@ -29,6 +30,10 @@ export interface AppDeps {
   /** Origin of the identity provider, for the sign-in redirects' CSP. */
   identityOrigin: string;
   redis?: Redis;
+  /** Supplier and agency base URLs by sandbox name ('gp-emis', 'pds', …). */
+  supplierUrls: Record<string, string>;
+  /** One resilience policy per supplier. */
+  policies: SupplierPolicies;
   logger?: FastifyServerOptions['logger'];
 }
 

@@ -13,10 +13,10 @@ const log = pino({ level: config.logLevel, redact: ['req.headers.cookie', 'req.h
 // Sandboxes are other systems: each its own process, reached over HTTP only.
 const children: ChildProcess[] = [];
 const cli = fileURLToPath(new URL('../sandboxes/cli.ts', import.meta.url));
-const sandboxUrls: Record<string, string> = {};
 sandboxes.forEach((s, i) => {
+  // A supplier given a real URL (SUPPLIER_URL_<NAME>) needs no local sandbox.
+  if (process.env[`SUPPLIER_URL_${s.name.toUpperCase().replace(/-/g, '_')}`]) return;
   const port = config.sandboxBasePort + i;
-  sandboxUrls[s.name] = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', cli, s.name, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
 });
@@ -29,7 +29,7 @@ const lines = [
   `  identity provider (NHS login, demo): ${system.issuer}`,
   `  API documentation: ${config.publicUrl}/api/docs`,
   `  store: ${config.databaseUrl ? 'PostgreSQL server' : `PGlite in ${config.dataDir}`}; sessions: ${config.redisUrl ? 'Redis' : 'store'}`,
-  ...Object.entries(sandboxUrls).map(([name, url]) => `  sandbox ${name}: ${url}`),
+  ...Object.entries(system.supplierUrls).map(([name, url]) => `  supplier ${name}: ${url}`),
   '',
   'Demo users (email / password, identity level, GP surgery):',
   ...system.demoPeople.map((p) => `  ${p.email.padEnd(36)} ${p.password.padEnd(16)} ${p.identityLevel}  ${p.gpOdsCode ?? 'no GP registration'}`),

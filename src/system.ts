@@ -17,6 +17,8 @@ import { cachedSessions, redisSessions, storeSessions, type SessionStore } from 
 import { importOdsDirectory } from './reference/ods-import.ts';
 import { loadPracticeDirectory } from './reference/practice-directory.ts';
 import { openStore } from './store/open.ts';
+import { SupplierPolicies } from './integrations/resilience.ts';
+import { sandboxes } from '../sandboxes/registry.ts';
 import type { Store } from './store/store.ts';
 
 export interface SystemOptions {
@@ -29,6 +31,8 @@ export interface SystemOptions {
   logger?: boolean | object;
   /** Seed demo data (catalog, demo users, reference data). */
   seed?: boolean;
+  /** Supplier and agency base URLs by sandbox name (e.g. 'gp-emis', 'pds'); defaults from configuration. */
+  supplierUrls?: Record<string, string>;
   /** Adds routes before the app listens (benchmarks measure pages through the same plugin stack). */
   beforeListen?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -43,6 +47,8 @@ export interface RunningSystem {
   catalog: CatalogIndex;
   sessions: SessionStore;
   demoPeople: DemoPerson[];
+  supplierUrls: Record<string, string>;
+  policies: SupplierPolicies;
   close(): Promise<void>;
 }
 
@@ -114,8 +120,12 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
       client: 'citizen',
     });
 
+    // Each supplier at its configured URL (SUPPLIER_URL_GP_EMIS and so on), else its local sandbox.
+    const supplierUrls = opts.supplierUrls ?? defaultSupplierUrls(config);
+    const policies = new SupplierPolicies({ timeoutMs: 3000 });
+
     const app = await buildApp({
-      config, db, sessions, catalog, audit: new AuditLog(db), citizenRp, redis,
+      config, db, sessions, catalog, audit: new AuditLog(db), citizenRp, redis, supplierUrls, policies,
       identityOrigin: new URL(issuer).origin,
       logger: opts.logger === undefined ? false : (opts.logger as never),
     });
@@ -124,7 +134,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     closers.push(() => app.close());
 
     return {
-      config, db, app, idp, url: config.publicUrl, issuer, catalog, sessions, demoPeople,
+      config, db, app, idp, url: config.publicUrl, issuer, catalog, sessions, demoPeople, supplierUrls, policies,
       async close() {
         // Reverse order of start: stop taking requests first, close the store last.
         for (const c of closers.reverse()) await c().catch(() => {});
@@ -136,4 +146,11 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     if (ownDb) await db.close();
     throw err;
   }
+}
+
+/** Supplier URLs from SUPPLIER_URL_<NAME> settings, else the sandbox `npm start` runs at SANDBOX_BASE_PORT + its place. */
+export function defaultSupplierUrls(config: Config, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(
+    sandboxes.map((s, i) => [s.name, env[`SUPPLIER_URL_${s.name.toUpperCase().replace(/-/g, '_')}`] ?? `http://127.0.0.1:${config.sandboxBasePort + i}`]),
+  );
 }

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../config.ts';
 import type { IdentityLevel, StaffRole } from '../identity/provider/accounts.ts';
 import { startSystem, type RunningSystem, type SystemOptions } from '../system.ts';
+import { sandboxes } from '../../sandboxes/registry.ts';
+import { startSandbox } from '../../sandboxes/common/server.ts';
 
 export const FIXTURE_ODS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures/ods');
 
@@ -27,9 +29,22 @@ export async function testConfig(env: Record<string, string> = {}): Promise<Conf
   return loadConfig({ PORT: String(port), IDP_PORT: String(idpPort), ODS_DIR: FIXTURE_ODS_DIR, LOG_LEVEL: 'silent', ...env });
 }
 
-/** A running system on in-memory PGlite with the fixture reference data. */
-export async function startTestSystem(env: Record<string, string> = {}, opts: SystemOptions = {}): Promise<RunningSystem> {
-  return startSystem(await testConfig(env), { inMemory: true, ...opts });
+/**
+ * A running system on in-memory PGlite with the fixture reference data. With `withSandboxes`, every supplier
+ * sandbox runs too (in this process, but each its own HTTP server on a free port) and the system calls them.
+ */
+export async function startTestSystem(env: Record<string, string> = {}, opts: SystemOptions & { withSandboxes?: boolean } = {}): Promise<RunningSystem> {
+  if (!opts.withSandboxes) return startSystem(await testConfig(env), { inMemory: true, ...opts });
+  const running = await Promise.all(sandboxes.map((s) => startSandbox(s, { port: 0 })));
+  const supplierUrls = Object.fromEntries(running.map((r) => [r.name, r.url]));
+  const system = await startSystem(await testConfig(env), { inMemory: true, supplierUrls, ...opts });
+  const close = system.close;
+  return Object.assign(system, {
+    async close() {
+      await close();
+      await Promise.all(running.map((r) => r.close()));
+    },
+  });
 }
 
 export interface CitizenOptions {
