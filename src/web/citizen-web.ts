@@ -11,6 +11,7 @@ import type { Resolution } from '../catalog/resolution.ts';
 import { SignInError } from '../identity/relying-party.ts';
 import { createRenderer } from '../views/renderer.ts';
 import { validateCitizenClaims, ClaimsError } from './claims.ts';
+import { nationalWeb } from './national/national-web.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -38,7 +39,7 @@ function safeReturnTo(value: unknown): string {
 /** The citizen app's renderer: its views, the shared layout, and its header variants. */
 export function createCitizenRenderer() {
   return createRenderer({
-    viewDirs: [path.join(here, 'views'), path.join(here, '../views')],
+    viewDirs: [path.join(here, 'views'), path.join(here, 'national/views'), path.join(here, '../views')],
     serviceName: 'Front Door',
     serviceHref: '/',
     navigations: {
@@ -168,6 +169,8 @@ export async function citizenWeb(app: FastifyInstance, deps: AppDeps): Promise<v
   });
 
   app.get('/accessibility', async (_req, reply) => page(reply, 'accessibility.njk', { title: 'Accessibility statement' }));
+
+  await nationalWeb(app, deps, page);
 
   const notFound = (reply: FastifyReply) => page(reply, 'not-found.njk', { title: 'Page not found' }, 404);
   app.setNotFoundHandler((_req, reply) => notFound(reply));
