@@ -87,9 +87,9 @@ for (const t of testStores()) {
       const db = await t.open();
       const node = await cachedSessions(storeSessions(db, timeouts), db, 60_000);
       try {
-        const id = await node.create(citizen, { absoluteMs: 40 });
+        const id = await node.create(citizen, { absoluteMs: 300 });
         assert.ok(await node.get(id));
-        await new Promise((r) => setTimeout(r, 60));
+        await new Promise((r) => setTimeout(r, 400));
         assert.equal(await node.get(id), undefined);
       } finally {
         await node.close();
