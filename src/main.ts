@@ -32,7 +32,11 @@ const lines = [
   ...Object.entries(system.supplierUrls).map(([name, url]) => `  supplier ${name}: ${url}`),
   '',
   'Demo users (email / password, identity level, GP surgery):',
-  ...system.demoPeople.map((p) => `  ${p.email.padEnd(36)} ${p.password.padEnd(16)} ${p.identityLevel}  ${p.gpOdsCode ?? 'no GP registration'}`),
+  ...system.demoPeople.map((p) => {
+    const r = system.catalog.resolve(p.gpOdsCode ?? undefined, p.identityLevel);
+    const where = !p.gpOdsCode ? 'no GP registration' : r.practice ? `${p.gpOdsCode} ${r.practice.name} (${r.practice.icbCode}, GP system ${r.practice.gpSystem}${r.practiceProblem ? `, ${r.practiceProblem}` : ''})` : `${p.gpOdsCode} (unknown practice)`;
+    return `  ${p.email.padEnd(36)} ${p.password.padEnd(16)} ${p.identityLevel}  ${where}`;
+  }),
   '',
 ];
 console.log(lines.join('\n'));
