@@ -19,6 +19,7 @@ import { securityHeaders, serveNhsukAssets } from './views/http.ts';
 import { apiRoutes } from './api/api-routes.ts';
 import { citizenWeb } from './web/citizen-web.ts';
 import { healthRoutes } from './web/health-routes.ts';
+import { portalWeb } from './portal/portal-web.ts';
 
 export interface AppDeps {
   config: Config;
@@ -27,6 +28,8 @@ export interface AppDeps {
   catalog: CatalogIndex;
   audit: AuditLog;
   citizenRp: RelyingParty;
+  /** The portal's relying party (the staff client); without it the portal cannot sign anyone in. */
+  staffRp?: RelyingParty;
   /** Origin of the identity provider, for the sign-in redirects' CSP. */
   identityOrigin: string;
   redis?: Redis;
@@ -104,5 +107,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { db: deps.db });
   await app.register(apiRoutes, { prefix: '/api', catalog: deps.catalog });
   await app.register(citizenWeb, deps);
+  await app.register(portalWeb, deps);
   return app;
 }

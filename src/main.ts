@@ -38,6 +38,9 @@ const lines = [
     return `  ${p.email.padEnd(36)} ${p.password.padEnd(16)} ${p.identityLevel}  ${where}`;
   }),
   '',
+  `Demo staff for the portal at ${config.publicUrl}/portal (email / password, role at organisation):`,
+  ...system.demoStaff.map((s) => `  ${s.email.padEnd(38)} ${s.password.padEnd(16)} ${s.roles.map((r) => `${r.role} at ${r.organisation}`).join(', ')}`),
+  '',
 ];
 console.log(lines.join('\n'));
 

@@ -12,6 +12,7 @@ import type { Config } from './config.ts';
 import { privateSigningJwk, publicJwk, secretKeys } from './identity/keys.ts';
 import { loadDemoPeople, seedDemoAccounts, type DemoPerson } from './identity/provider/accounts.ts';
 import { buildIdentityProvider, NHS_LOGIN_SCOPES } from './identity/provider/idp-app.ts';
+import { loadDemoStaff, seedDemoStaff, type DemoStaffMember } from './identity/provider/staff-accounts.ts';
 import { RelyingParty } from './identity/relying-party.ts';
 import { cachedSessions, redisSessions, storeSessions, type SessionStore } from './identity/sessions.ts';
 import { importOdsDirectory } from './reference/ods-import.ts';
@@ -47,6 +48,7 @@ export interface RunningSystem {
   catalog: CatalogIndex;
   sessions: SessionStore;
   demoPeople: DemoPerson[];
+  demoStaff: DemoStaffMember[];
   supplierUrls: Record<string, string>;
   policies: SupplierPolicies;
   close(): Promise<void>;
@@ -80,10 +82,12 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     const embedded = !config.oidcIssuer && (opts.embeddedIdentityProvider ?? true);
     const issuer = config.oidcIssuer ?? `http://localhost:${config.idpPort}`;
     const demoPeople = await loadDemoPeople();
+    const demoStaff = await loadDemoStaff();
 
     let idp: FastifyInstance | undefined;
     if (embedded) {
       if (seed) await seedDemoAccounts(db, demoPeople);
+      if (seed) await seedDemoStaff(db, demoStaff);
       const clients: ClientMetadata[] = [{
         client_id: config.oidcClientId,
         client_name: 'Front Door',
@@ -92,6 +96,18 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
         jwks: { keys: [publicJwk(rpJwk)] as never },
         redirect_uris: [`${config.publicUrl}/auth/callback`],
         post_logout_redirect_uris: [`${config.publicUrl}/signed-out`],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        id_token_signed_response_alg: 'RS256',
+      }, {
+        // The staff portal: a separate client, so a citizen's grant never carries staff roles and vice versa.
+        client_id: `${config.oidcClientId}-portal`,
+        client_name: 'Front Door portal',
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'RS256',
+        jwks: { keys: [publicJwk(rpJwk)] as never },
+        redirect_uris: [`${config.publicUrl}/portal/auth/callback`],
+        post_logout_redirect_uris: [`${config.publicUrl}/portal/signed-out`],
         grant_types: ['authorization_code'],
         response_types: ['code'],
         id_token_signed_response_alg: 'RS256',
@@ -119,13 +135,22 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
       scope: NHS_LOGIN_SCOPES.filter((s) => s !== 'staff').join(' '),
       client: 'citizen',
     });
+    const staffRp = new RelyingParty({
+      issuer,
+      clientId: `${config.oidcClientId}-portal`,
+      privateJwk: rpJwk,
+      redirectUri: `${config.publicUrl}/portal/auth/callback`,
+      postLogoutRedirectUri: `${config.publicUrl}/portal/signed-out`,
+      scope: 'openid profile email staff',
+      client: 'staff',
+    });
 
     // Each supplier at its configured URL (SUPPLIER_URL_GP_EMIS and so on), else its local sandbox.
     const supplierUrls = opts.supplierUrls ?? defaultSupplierUrls(config);
     const policies = new SupplierPolicies({ timeoutMs: 3000 });
 
     const app = await buildApp({
-      config, db, sessions, catalog, audit: new AuditLog(db), citizenRp, redis, supplierUrls, policies,
+      config, db, sessions, catalog, audit: new AuditLog(db), citizenRp, staffRp, redis, supplierUrls, policies,
       identityOrigin: new URL(issuer).origin,
       logger: opts.logger === undefined ? false : (opts.logger as never),
     });
@@ -134,7 +159,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     closers.push(() => app.close());
 
     return {
-      config, db, app, idp, url: config.publicUrl, issuer, catalog, sessions, demoPeople, supplierUrls, policies,
+      config, db, app, idp, url: config.publicUrl, issuer, catalog, sessions, demoPeople, demoStaff, supplierUrls, policies,
       async close() {
         // Reverse order of start: stop taking requests first, close the store last.
         for (const c of closers.reverse()) await c().catch(() => {});
