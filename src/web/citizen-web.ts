@@ -12,6 +12,7 @@ import { SignInError } from '../identity/relying-party.ts';
 import { createRenderer } from '../views/renderer.ts';
 import { validateCitizenClaims, ClaimsError } from './claims.ts';
 import { nationalWeb } from './national/national-web.ts';
+import { gpWeb } from './gp/gp-web.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -39,7 +40,7 @@ function safeReturnTo(value: unknown): string {
 /** The citizen app's renderer: its views, the shared layout, and its header variants. */
 export function createCitizenRenderer() {
   return createRenderer({
-    viewDirs: [path.join(here, 'views'), path.join(here, 'national/views'), path.join(here, '../views')],
+    viewDirs: [path.join(here, 'views'), path.join(here, 'national/views'), path.join(here, 'gp/views'), path.join(here, '../views')],
     serviceName: 'Front Door',
     serviceHref: '/',
     navigations: {
@@ -172,6 +173,7 @@ export async function citizenWeb(app: FastifyInstance, deps: AppDeps): Promise<v
 
   await nationalWeb(app, deps, page);
 
+  await gpWeb(app, { deps, renderer });
   const notFound = (reply: FastifyReply) => page(reply, 'not-found.njk', { title: 'Page not found' }, 404);
   app.setNotFoundHandler((_req, reply) => notFound(reply));
 
