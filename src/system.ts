@@ -7,6 +7,7 @@ import { AuditLog } from './audit/audit.ts';
 import { buildApp } from './app.ts';
 import { CATALOG_CHANNEL, listCommissioning, listServices } from './catalog/catalog.ts';
 import { seedDemoCatalog } from './catalog/demo-catalog.ts';
+import { seedDemoSuppliers } from './governance/suppliers.ts';
 import { CatalogIndex } from './catalog/resolution.ts';
 import type { Config } from './config.ts';
 import { privateSigningJwk, publicJwk, secretKeys } from './identity/keys.ts';
@@ -63,6 +64,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     if (seed) {
       await importOdsDirectory(db, config.odsDir);
       await seedDemoCatalog(db);
+      await seedDemoSuppliers(db);
     }
 
     // Catalog resolution: an in-memory index rebuilt whenever the catalog or commissioning changes anywhere.
