@@ -315,10 +315,11 @@ export async function gpWeb(app: FastifyInstance, opts: GpWebOptions): Promise<v
     const meds = repeats ? { value: repeats } : await section(p.listRepeats());
     return page(reply, 'gp-order.njk', {
       title: 'Which medicines do you need?', back: { href: '/gp/prescriptions' }, unavailable: meds.unavailable,
-      medicineItems: (meds.value ?? []).map((m) => ({
-        value: m.id, text: m.name, checked: chosen.includes(m.id), disabled: !m.canRequestNow,
-        hint: { text: m.canRequestNow ? `${m.dose}${m.quantity ? `, ${m.quantity}` : ''}` : `You cannot order this now: ${m.cannotRequestReason ?? 'contact your GP surgery'}` },
+      // Medicines that cannot be ordered now are listed apart, with the reason, not as disabled boxes (hard to read).
+      medicineItems: (meds.value ?? []).filter((m) => m.canRequestNow).map((m) => ({
+        value: m.id, text: m.name, checked: chosen.includes(m.id), hint: { text: `${m.dose}${m.quantity ? `, ${m.quantity}` : ''}` },
       })),
+      notNow: (meds.value ?? []).filter((m) => !m.canRequestNow),
       note, csrfToken: reply.generateCsrf(), ...errors?.toView(),
     }, errors?.any ? 400 : meds.unavailable ? 503 : 200);
   };
