@@ -105,7 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { db: deps.db });
-  await app.register(apiRoutes, { prefix: '/api', catalog: deps.catalog });
+  await app.register(apiRoutes, { prefix: '/api', catalog: deps.catalog, governance: { db: deps.db, audit: deps.audit } });
   await app.register(citizenWeb, deps);
   await app.register(portalWeb, deps);
   return app;

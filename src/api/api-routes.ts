@@ -5,6 +5,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { CatalogService } from '../catalog/catalog.ts';
 import type { CatalogIndex } from '../catalog/resolution.ts';
+import type { AuditLog } from '../audit/audit.ts';
+import type { Store } from '../store/store.ts';
+import { governanceApi } from './governance-api.ts';
 
 const ServiceSchema = Type.Object({
   id: Type.String(),
@@ -34,7 +37,7 @@ const toApi = (s: CatalogService): Static<typeof ServiceSchema> => ({
   integrationMethod: s.integrationMethod, minIdentityLevel: s.minIdentityLevel, category: s.category,
 });
 
-export const apiRoutes: FastifyPluginAsync<{ catalog: CatalogIndex }> = async (app, { catalog }) => {
+export const apiRoutes: FastifyPluginAsync<{ catalog: CatalogIndex; governance?: { db: Store; audit: AuditLog } }> = async (app, { catalog, governance }) => {
   app.addSchema(ServiceSchema);
   app.addSchema(ErrorResponse);
   await app.register(swagger, {
@@ -76,4 +79,6 @@ export const apiRoutes: FastifyPluginAsync<{ catalog: CatalogIndex }> = async (a
     if (status >= 500) req.log.error({ err: { type: err.name, message: err.message } }, 'api error');
     return reply.code(status).send({ statusCode: status, error: status >= 500 ? 'Internal Server Error' : err.name, message: status >= 500 ? `Something went wrong (reference ${req.id})` : err.message });
   });
+  // After the handlers above, so governance routes inherit the API's error and not-found handling.
+  if (governance) await app.register(governanceApi, governance);
 };

@@ -12,6 +12,7 @@ import { loadPracticeDirectory, type PracticeDirectory } from '../reference/prac
 import { REGION_NAMES } from '../reference/regions.ts';
 import { createRenderer } from '../views/renderer.ts';
 import { StaffClaimsError, validateStaffClaims } from './staff-claims.ts';
+import { decisionsWeb } from './decisions-web.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -74,6 +75,11 @@ export async function portalWeb(app: FastifyInstance, deps: AppDeps): Promise<vo
     reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(
       renderer.render(view, { cspNonce: reply.scriptNonce, serviceName: 'Front Door portal', nav: reply.request.ctx?.actor.type === 'staff' ? 'signedIn' : 'signedOut', ...ctx }),
     );
+
+  // The public register has its own error handling, apart from the portal's sign-in redirects.
+  await app.register(async (pub) => {
+    await decisionsWeb(pub, deps);
+  });
 
   await app.register(async (portal) => {
     portal.get('/', async (req, reply) => {
