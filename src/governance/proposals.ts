@@ -133,7 +133,20 @@ function proposerRole(deps: GovernanceDeps, actor: GovernanceActor, input: Propo
   return { role, regionCode };
 }
 
-export async function submitProposal(deps: GovernanceDeps, actor: GovernanceActor, input: ProposalInput): Promise<string> {
+export interface CheckedProposal {
+  role: { role: 'supplier' | 'commissioner' | 'region'; organisation: string };
+  title: string;
+  summary: string;
+  serviceType: ProposableType;
+  integrationMethod: 'native' | 'web';
+  supplierId: string;
+  supplierName: string;
+  regionCode: string;
+  evidence: Evidence;
+}
+
+/** Checks a proposal without storing it (for a "check your answers" page); throws as submitProposal would. */
+export async function checkProposal(deps: GovernanceDeps, actor: GovernanceActor, input: ProposalInput): Promise<CheckedProposal> {
   const bad = new Invalid();
   const { role, regionCode } = proposerRole(deps, actor, input, bad);
   const title = text(bad, 'title', input.title, 'Enter a title for the service', 200);
@@ -164,12 +177,16 @@ export async function submitProposal(deps: GovernanceDeps, actor: GovernanceActo
     'added-value': { statement: text(bad, 'addedValue', input.addedValue, 'Enter the value the service adds to the app') },
   };
   bad.throwIfAny();
+  return { role: role as CheckedProposal['role'], title, summary, serviceType, integrationMethod: input.integrationMethod as 'native' | 'web', supplierId: supplier!.id, supplierName: supplier!.name, regionCode, evidence };
+}
 
+export async function submitProposal(deps: GovernanceDeps, actor: GovernanceActor, input: ProposalInput): Promise<string> {
+  const { role, title, summary, serviceType, integrationMethod, supplierId, regionCode, evidence } = await checkProposal(deps, actor, input);
   return deps.db.transaction(async (tx) => {
     const [row] = await tx.query<{ id: string }>(
       `INSERT INTO proposals (title, summary, service_type, integration_method, supplier_id, proposer_role, proposer_organisation, region_code, created_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [title, summary, serviceType, input.integrationMethod, supplier!.id, role.role, role.organisation, regionCode, actor.sub]);
+      [title, summary, serviceType, integrationMethod, supplierId, role.role, role.organisation, regionCode, actor.sub]);
     const id = String(row.id);
     for (const [criterion, value] of Object.entries(evidence)) {
       await tx.query('INSERT INTO proposal_evidence (proposal_id, criterion, evidence) VALUES ($1, $2, $3)', [id, criterion, JSON.stringify(value)]);
@@ -178,7 +195,7 @@ export async function submitProposal(deps: GovernanceDeps, actor: GovernanceActo
     if (role.role === 'commissioner') {
       await tx.query('INSERT INTO proposal_support (proposal_id, kind, organisation, statement, recorded_by) VALUES ($1, $2, $3, $4, $5)', [id, 'commissioner', role.organisation, evidence['commissioner-support'].statement, actor.sub]);
     }
-    await auditChange(deps.audit, tx, actor, role, { action: 'submit-proposal', resource: `proposal:${id}`, after: { title, summary, serviceType, supplierId: supplier!.id, regionCode, evidence } });
+    await auditChange(deps.audit, tx, actor, role, { action: 'submit-proposal', resource: `proposal:${id}`, after: { title, summary, serviceType, supplierId, regionCode, evidence } });
     return id;
   });
 }

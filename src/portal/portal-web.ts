@@ -8,11 +8,14 @@ import type { AppDeps } from '../app.ts';
 import { LOGIN_COOKIE, SESSION_COOKIE } from '../app.ts';
 import type { StaffRole } from '../identity/provider/accounts.ts';
 import { SignInError } from '../identity/relying-party.ts';
-import { loadPracticeDirectory, type PracticeDirectory } from '../reference/practice-directory.ts';
+import type { PracticeDirectory } from '../reference/practice-directory.ts';
+import { governanceDeps } from '../governance/governance-deps.ts';
 import { REGION_NAMES } from '../reference/regions.ts';
 import { createRenderer } from '../views/renderer.ts';
 import { StaffClaimsError, validateStaffClaims } from './staff-claims.ts';
 import { decisionsWeb } from './decisions-web.ts';
+import { governanceWeb } from './governance-web.ts';
+import { GovernanceError } from '../governance/governance-access.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -68,7 +71,7 @@ export type PortalPage = (reply: FastifyReply, view: string, ctx: Record<string,
 
 export async function portalWeb(app: FastifyInstance, deps: AppDeps): Promise<void> {
   const renderer = await createPortalRenderer();
-  const practices = await loadPracticeDirectory(deps.db);
+  const { practices } = await governanceDeps(deps.db, deps.audit);
   const cookieOpts = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: deps.config.secureCookies };
 
   const page: PortalPage = (reply, view, ctx, status = 200) =>
@@ -150,10 +153,16 @@ export async function portalWeb(app: FastifyInstance, deps: AppDeps): Promise<vo
       return reply.redirect(endSession ?? '/portal/signed-out', 303);
     });
 
+    await governanceWeb(portal, deps, page);
+
     portal.get('/signed-out', async (_req, reply) => page(reply, 'portal-signed-out.njk', { title: 'You have signed out', nav: 'signedOut' }));
 
     portal.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
       if (err instanceof NotSignedInError) return reply.redirect(`/portal/auth/sign-in?returnTo=${encodeURIComponent(req.url)}`, 303);
+      if (err instanceof GovernanceError) {
+        const titles = { denied: 'You cannot do this', 'not-found': 'Page not found', conflict: 'This has already changed', invalid: 'Sorry, there is a problem with what you sent' } as const;
+        return page(reply, 'portal-problem.njk', { title: titles[err.kind], message: `${err.message}. Nothing was changed.`.replace(/\.\. /, '. ') }, err.statusCode);
+      }
       if (err instanceof AccessDeniedError) return page(reply, 'portal-problem.njk', { title: 'You cannot see this page', message: err.message === 'the portal is for staff and suppliers' ? 'The portal is for NHS staff and suppliers. You are signed in to Front Door as a patient.' : 'Your role does not give access to this page.' }, 403);
       if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') {
         return page(reply, 'portal-problem.njk', { title: 'Your form has expired', message: 'For your security, forms expire. Go back, refresh the page and try again. Nothing was saved.' }, 403);
