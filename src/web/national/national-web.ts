@@ -5,6 +5,7 @@ import type { AppDeps } from '../../app.ts';
 import { NationalServices, NATIONAL_LEVELS, type ReadResult, type WriteResult } from '../../national/national-services.ts';
 import { createContactPreferencesService, createDemographicsService, createOrganDonationService } from '../../integrations/national/registry.ts';
 import { newRequestId } from '../../integrations/national/http.ts';
+import { SupplierUnavailableError } from '../../integrations/resilience.ts';
 import { WHO_CAN_CHANGE, type DemographicsChange, type DemographicsRecord, type RestrictedField } from '../../integrations/national/demographics.ts';
 import { ORGAN_CODES, type OrganChoice, type OrganDonationDecision, type OrganDonationRecord, type FaithDeclaration } from '../../integrations/national/organ-donation.ts';
 import { CONTACT_CHANNELS, type ContactChannel, type ContactPreferences } from '../../integrations/national/contact-preferences.ts';
@@ -225,10 +226,16 @@ export function validateChannels(body: Body): Validated<{ channels: ContactChann
 
 /** Registers the national pages inside citizenWeb, so its error pages (sign in, uplift, denied) apply. */
 export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Page, services?: NationalServices): Promise<void> {
+  // An agency with no configured address is simply unavailable: its pages say so, the rest of the app runs.
+  const adapter = <S extends object>(agency: string, create: (o: { baseUrl: string; policy: ReturnType<AppDeps['policies']['for']> }) => S): S => {
+    const baseUrl = deps.supplierUrls[agency];
+    if (baseUrl) return create({ baseUrl, policy: deps.policies.for(agency) });
+    return new Proxy({} as S, { get: () => async () => { throw new SupplierUnavailableError(agency, 'unreachable', `${agency}: no address configured`); } });
+  };
   const national = services ?? new NationalServices(deps.db, {
-    demographics: createDemographicsService({ baseUrl: deps.supplierUrls['pds'], policy: deps.policies.for('pds') }),
-    organDonation: createOrganDonationService({ baseUrl: deps.supplierUrls['organ-donation'], policy: deps.policies.for('organ-donation') }),
-    contactPreferences: createContactPreferencesService({ baseUrl: deps.supplierUrls['contact-preferences'], policy: deps.policies.for('contact-preferences') }),
+    demographics: adapter('pds', createDemographicsService),
+    organDonation: adapter('organ-donation', createOrganDonationService),
+    contactPreferences: adapter('contact-preferences', createContactPreferencesService),
   });
   const csrf = { preHandler: app.csrfProtection };
 
