@@ -40,8 +40,9 @@ async function state(page: Page, name: string, errors = false) {
   await screenshot(page, `national-${name}`);
 }
 
-describe('national services in a real browser', () => {
-  it('P9 citizen changes address and phone, sets preferences and an organ donation decision, amends and withdraws it', async () => {
+// Independent citizens, so the flows run side by side.
+describe('national services in a real browser', { concurrency: true }, () => {
+  it('P9 citizen changes their address and phone and sees the new version', async () => {
     const { context, page } = await signedInPage('P9', '9990079196');
     await page.goto(system.url);
     await page.locator('a[href="/services/national-record"]').first().click();
@@ -79,8 +80,13 @@ describe('national services in a real browser', () => {
     assert.match(record, /4 Mill Lane, Leeds, LS1 4AP/);
     assert.match(record, /07700900456/);
     assert.match(record, new RegExp(`Record version ${v0 + 2}`));
+    await page.goto(`${system.url}/access-log`);
+    assert.match(await page.locator('main').innerText(), /change national-record \(pds\)/);
+    await context.close();
+  });
 
-    // Contact preferences and the national data opt-out.
+  it('P9 citizen sets contact preferences and the national data opt-out', async () => {
+    const { context, page } = await signedInPage('P9', '9990237573');
     await page.goto(`${system.url}/services/contact-preferences`);
     await state(page, 'preferences');
     await page.getByRole('link', { name: /Change\s+ways to contact you/ }).click();
@@ -102,8 +108,11 @@ describe('national services in a real browser', () => {
     await page.getByRole('button', { name: 'Save my choice' }).click();
     await page.getByText('Your choice has been saved').waitFor();
     await state(page, 'opt-out-done');
+    await context.close();
+  });
 
-    // Organ donation: record, amend, withdraw.
+  it('P9 citizen records an organ donation decision, amends it and withdraws it', async () => {
+    const { context, page } = await signedInPage('P9', '9990395950');
     await page.goto(`${system.url}/services/organ-donation`);
     await state(page, 'organ-donation');
     await page.getByRole('link', { name: 'Record your decision' }).click();
@@ -147,9 +156,6 @@ describe('national services in a real browser', () => {
     const history = await page.locator('main').innerText();
     for (const a of ['recorded', 'amended', 'withdrawn']) assert.match(history, new RegExp(a));
     await state(page, 'organ-history');
-
-    await page.goto(`${system.url}/access-log`);
-    assert.match(await page.locator('main').innerText(), /change national-record \(pds\)/);
     await context.close();
   });
 
