@@ -4,10 +4,12 @@ import { cpus, totalmem } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { hubBenchmark } from './hub.ts';
 import { nationalBenchmark } from './national.ts';
+import { gpBenchmark } from './gp.ts';
 
 const benchmarks: Record<string, { run: () => Promise<Record<string, unknown>>; targets: string }> = {
   hub: { run: hubBenchmark, targets: 'ratio ≥ 0.05, overhead_ratio ≥ 0.7, hub_p99_ms < 50' },
   national: { run: nationalBenchmark, targets: 'ratio ≥ 0.5, added_p99_ms ≤ 10' },
+  gp: { run: gpBenchmark, targets: 'ratio ≥ 0.5, added_p99_ms ≤ 10 (goal 5)' },
 };
 
 const name = process.argv[2];
