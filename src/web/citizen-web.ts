@@ -145,7 +145,7 @@ export async function citizenWeb(app: FastifyInstance, deps: AppDeps): Promise<v
   app.get('/account', async (req, reply) => {
     const me = citizen(req);
     const r = catalog.resolve(me.gpOdsCode, me.identityLevel);
-    return page(reply, 'account.njk', { title: 'Your account', me, practice: r.practice, practiceProblem: r.practiceProblem ? PRACTICE_PROBLEMS[r.practiceProblem] : undefined, levelName: LEVEL_NAMES[me.identityLevel] });
+    return page(reply, 'account.njk', { title: 'Your account', me, practice: r.practice, practiceProblem: r.practiceProblem ? PRACTICE_PROBLEMS[r.practiceProblem] : undefined, levelName: LEVEL_NAMES[me.identityLevel], national: await national.accountRecord(req) });
   });
 
   app.get<{ Params: { id: string } }>('/services/:id', async (req, reply) => {
@@ -171,7 +171,7 @@ export async function citizenWeb(app: FastifyInstance, deps: AppDeps): Promise<v
 
   app.get('/accessibility', async (_req, reply) => page(reply, 'accessibility.njk', { title: 'Accessibility statement' }));
 
-  await nationalWeb(app, deps, page);
+  const national = await nationalWeb(app, deps, page);
 
   await gpWeb(app, { deps, renderer });
   const notFound = (reply: FastifyReply) => page(reply, 'not-found.njk', { title: 'Page not found' }, 404);

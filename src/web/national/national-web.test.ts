@@ -277,6 +277,15 @@ describe('national services on the web', () => {
     assert.match(h, /Text message, Email; quiet hours 21:30 to 07:30/);
   });
 
+  it('the account page shows the details as the national record holds them, for P9 only', async () => {
+    const { cookie } = await signedInCitizen(s, { level: 'P9', nhsNumber: AMIRA });
+    const account = text((await get('/account', cookie)).body);
+    assert.match(account, /Your details on the national record/);
+    assert.match(account, /4 Mill Lane, Leeds, LS1 4AP/);
+    const p5 = await signedInCitizen(s, { level: 'P5', nhsNumber: '9990475148' });
+    assert.doesNotMatch(text((await get('/account', p5.cookie)).body), /Your details on the national record/);
+  });
+
   it('shows every agency read and write on the access log', async () => {
     const { cookie } = await signedInCitizen(s, { level: 'P9', nhsNumber: AMIRA });
     const log = text((await get('/access-log', cookie)).body);
@@ -302,6 +311,10 @@ describe('one agency failing', () => {
       const od = await s.app.inject({ url: '/services/organ-donation', headers: { cookie } });
       assert.equal(od.statusCode, 200);
       assert.doesNotMatch(text(od.body), /not available right now/);
+      const account = await s.app.inject({ url: '/account', headers: { cookie } });
+      assert.equal(account.statusCode, 200);
+      assert.match(text(account.body), /Your details on the national record are not available right now/);
+      assert.match(text(account.body), /999 007 9196/);
       const cp = await s.app.inject({ url: '/services/contact-preferences', headers: { cookie } });
       assert.doesNotMatch(text(cp.body), /not available right now/);
       const failed = await s.db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit_events WHERE subject_nhs_number = $1 AND supplier = 'pds' AND outcome = 'failed'", [AMIRA]);

@@ -225,7 +225,10 @@ export function validateChannels(body: Body): Validated<{ channels: ContactChann
 }
 
 /** Registers the national pages inside citizenWeb, so its error pages (sign in, uplift, denied) apply. */
-export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Page, services?: NationalServices): Promise<void> {
+/** What the account page shows from the national record; undefined when the citizen is below P9. */
+export interface AccountNationalRecord { unavailable: boolean; address?: string; mobile?: string; email?: string; version?: number }
+
+export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Page, services?: NationalServices): Promise<{ accountRecord(req: FastifyRequest): Promise<AccountNationalRecord | undefined> }> {
   // An agency with no configured address is simply unavailable: its pages say so, the rest of the app runs.
   const adapter = <S extends object>(agency: string, create: (o: { baseUrl: string; policy: ReturnType<AppDeps['policies']['for']> }) => S): S => {
     const baseUrl = deps.supplierUrls[agency];
@@ -529,5 +532,15 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
       { text: e.kind === 'data-opt-out' ? (e.optedOut ? 'Opted out' : 'Not opted out') : `${(e.channels ?? []).map((c) => CHANNEL_NAMES[c]).join(', ')}; quiet hours ${e.quietHours ? `${e.quietHours.start} to ${e.quietHours.end}` : 'none'}` }]) : [];
     return page(reply, 'national-history.njk', { title: 'Your contact preferences history', head: ['Version', 'What changed', 'When', 'Choice'], rows, unavailable: !h.ok, back: { href: CP } });
   });
+
+  return {
+    async accountRecord(req) {
+      const me = req.ctx.requireCitizen();
+      if (me.identityLevel !== NATIONAL_LEVELS.record || !me.nhsNumber) return undefined;
+      const r = await national.record(req.ctx, me.nhsNumber).catch(() => ({ ok: false as const }));
+      if (!r.ok) return { unavailable: true };
+      return { unavailable: false, address: addressText(r.value.homeAddress), mobile: r.value.mobile, email: r.value.email, version: r.value.version };
+    },
+  };
 }
 
