@@ -119,6 +119,8 @@ function proposerRole(deps: GovernanceDeps, actor: GovernanceActor, input: Propo
   const role = requireRole(actor, ['supplier', 'commissioner', 'region'], 'propose services for integration');
   let regionCode = '';
   if (role.role === 'supplier') {
+    // A supplier proposes its own services: no need to name itself.
+    input.supplierId ||= role.organisation;
     if (input.supplierId !== role.organisation) throw denied('A supplier can only propose its own services');
     regionCode = input.regionCode ?? '';
     if (!(regionCode in ENGLAND_REGIONS)) bad.add('regionCode', 'Select the NHS England region the proposal is for');
@@ -146,7 +148,8 @@ export interface CheckedProposal {
 }
 
 /** Checks a proposal without storing it (for a "check your answers" page); throws as submitProposal would. */
-export async function checkProposal(deps: GovernanceDeps, actor: GovernanceActor, input: ProposalInput): Promise<CheckedProposal> {
+export async function checkProposal(deps: GovernanceDeps, actor: GovernanceActor, given: ProposalInput): Promise<CheckedProposal> {
+  const input = { ...given };
   const bad = new Invalid();
   const { role, regionCode } = proposerRole(deps, actor, input, bad);
   const title = text(bad, 'title', input.title, 'Enter a title for the service', 200);

@@ -71,6 +71,7 @@ export async function governanceWeb(portal: FastifyInstance, deps: AppDeps, page
     if (!role) throw denied('Only suppliers, ICBs and regions can propose services');
     const [suppliers, priorities] = await Promise.all([listSuppliers(deps.db), strategicPriorities(deps.db)]);
     const visibleSuppliers = role.role === 'supplier' ? suppliers.filter((s) => s.id === role.organisation) : suppliers;
+    if (role.role === 'supplier') values = { ...values, supplierId: role.organisation };
     return page(reply, 'portal-proposal-form.njk', {
       title: 'Propose a service for integration', back: { href: '/portal/proposals' }, values, role,
       supplierItems: [{ value: '', text: 'Select a supplier' }, ...visibleSuppliers.map((s) => ({ value: s.id, text: `${s.name} (${s.frameworks.map((f) => f.name).join(', ')})`, selected: s.id === values.supplierId }))],
@@ -152,7 +153,7 @@ export async function governanceWeb(portal: FastifyInstance, deps: AppDeps, page
     ]);
     const supportRows = p.support.map((s) => [
       { text: s.organisationName }, { text: s.kind === 'commissioner' ? 'Commissioner' : 'Provider' }, { text: s.statement },
-      { text: s.coverage ? `${s.coverage.practices} practices, ${s.coverage.population.toLocaleString('en-GB')} people (${s.coverage.basis === 'stated' ? 'stated by the ICB' : 'estimated'})` : s.processChange ? 'Processes must change' : 'No process change' },
+      { text: s.coverage ? `${plural(s.coverage.practices, 'practice')}, ${s.coverage.population.toLocaleString('en-GB')} people (${s.coverage.basis === 'stated' ? 'stated by the ICB' : 'estimated'})` : s.processChange ? 'Processes must change' : 'No process change' },
     ]);
     const fb = feedback?.byProposal[p.id];
     const criterionFeedbackRows = feedback ? model.map((c) => {
@@ -164,7 +165,8 @@ export async function governanceWeb(portal: FastifyInstance, deps: AppDeps, page
     return page(reply, 'portal-proposal.njk', {
       title: p.title, p, back: { href: '/portal/proposals' }, done: DONE[(req.query as { done?: string }).done ?? ''],
       statusName: STATUS_NAMES[p.status], statusTag: STATUS_TAGS[p.status], evidenceRows, scoreRows, supportRows, assumption: POPULATION_ASSUMPTION,
-      decisions: p.decisions.map((d) => ({ ...d, outcomeName: OUTCOME_NAMES[d.outcome] })),
+      decisions: p.decisions.map((d) => ({ ...d, outcomeName: OUTCOME_NAMES[d.outcome], responses: plural(d.feedbackConsidered, 'public response') })),
+      coverageText: `${p.coverage.population.toLocaleString('en-GB')} people in ${plural(p.coverage.practices, 'practice')}`,
       national, open, supportRole, values, form: opts.form,
       proposalFeedback: fb ?? { agree: 0, partly: 0, disagree: 0, total: 0 },
       proposalComments: feedback ? feedback.published.filter((f) => f.proposalId === p.id).map((f) => ({ rating: RATING_NAMES[f.rating], comment: f.comment })) : [],
@@ -273,4 +275,8 @@ export async function governanceWeb(portal: FastifyInstance, deps: AppDeps, page
 
 function escape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function plural(n: number, noun: string): string {
+  return `${n.toLocaleString('en-GB')} ${noun}${n === 1 ? '' : 's'}`;
 }
