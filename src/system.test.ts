@@ -33,12 +33,15 @@ describe('running system', () => {
 
   it('on shutdown stops taking requests but finishes those in flight, then closes the store', async () => {
     let release!: () => void;
+    let arrived!: () => void;
     const gate = new Promise<void>((r) => { release = r; });
+    const started = new Promise<void>((r) => { arrived = r; });
     const system = await startTestSystem({}, {
-      beforeListen: (app) => { app.get('/test/slow', async () => { await gate; return { done: true }; }); },
+      beforeListen: (app) => { app.get('/test/slow', async () => { arrived(); await gate; return { done: true }; }); },
     });
     const inFlight = fetch(`${system.url}/test/slow`).then(async (r) => ({ status: r.status, body: await r.json() }));
-    await new Promise((r) => setTimeout(r, 100));
+    // Shut down only once the request is being handled, however loaded the machine is.
+    await started;
     const closing = system.close();
     await new Promise((r) => setTimeout(r, 100));
     await assert.rejects(fetch(`${system.url}/healthz`), 'new connections are refused while draining');
