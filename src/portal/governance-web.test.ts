@@ -66,6 +66,10 @@ describe('portal governance pages', () => {
     const hidden = [...check.body.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].filter((m) => m[1] !== '_csrf');
     const form2: Record<string, string[]> = {};
     for (const [, k, v] of hidden) (form2[k] ??= []).push(v.replace(/&#39;/g, "'").replace(/&amp;/g, '&'));
+    const change = await postForm('askdoc', '/portal/proposals/new', '/portal/proposals/edit', form2);
+    assert.equal(change.statusCode, 200);
+    assert.match(change.body, /value="AskDoc in the North East"/, 'changing keeps every answer');
+    assert.match(change.body, /value="staff-burden" checked/);
     const submitted = await postForm('askdoc', '/portal/proposals/new', '/portal/proposals', form2);
     assert.equal(submitted.statusCode, 303);
     id = /\/portal\/proposals\/(\d+)\?done=submitted/.exec(submitted.headers.location as string)![1];

@@ -114,6 +114,9 @@ export async function governanceWeb(portal: FastifyInstance, deps: AppDeps, page
     return page(reply, 'portal-proposal-check.njk', { title: 'Check your proposal before submitting it', rows, hidden, csrfToken: reply.generateCsrf(), back: { href: '/portal/proposals/new' } });
   });
 
+  // "Change" on the check page: back to the form with everything typed so far.
+  portal.post<{ Body: Body }>('/proposals/edit', { preHandler: portal.csrfProtection }, async (req, reply) => proposalForm(req, reply, proposalInput(req.body ?? {})));
+
   portal.post<{ Body: Body }>('/proposals', { preHandler: portal.csrfProtection }, async (req, reply) => {
     const actor = actorOf(req);
     const input = proposalInput(req.body ?? {});
