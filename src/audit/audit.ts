@@ -21,15 +21,50 @@ export interface AuditEntry extends AuditEvent {
   at: Date;
 }
 
+const COLUMNS = 10;
+const MAX_BATCH = 500;
+
+function values(e: AuditEvent): unknown[] {
+  return [e.actorType, e.actorId, e.subjectNhsNumber ?? null, e.organisation ?? null, e.action, e.resource, e.supplier ?? null, e.outcome, e.requestId ?? null, e.detail ? JSON.stringify(e.detail) : null];
+}
+
+function insertSql(rows: number): string {
+  const tuples = Array.from({ length: rows }, (_, r) => `(${Array.from({ length: COLUMNS }, (_, c) => `$${r * COLUMNS + c + 1}`).join(', ')})`);
+  return `INSERT INTO audit_events (actor_type, actor_id, subject_nhs_number, organisation, action, resource, supplier, outcome, request_id, detail) VALUES ${tuples.join(', ')}`;
+}
+
 export class AuditLog {
+  // Events from requests running at the same moment share one INSERT. Each caller still waits until its own
+  // row is written, so a response never goes out ahead of its audit record.
+  private queue: { e: AuditEvent; done: (err?: unknown) => void }[] = [];
+  private flushing = false;
+
   constructor(private readonly db: Queryable) {}
 
-  async record(e: AuditEvent, db: Queryable = this.db): Promise<void> {
-    await db.query(
-      `INSERT INTO audit_events (actor_type, actor_id, subject_nhs_number, organisation, action, resource, supplier, outcome, request_id, detail)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [e.actorType, e.actorId, e.subjectNhsNumber ?? null, e.organisation ?? null, e.action, e.resource, e.supplier ?? null, e.outcome, e.requestId ?? null, e.detail ? JSON.stringify(e.detail) : null],
-    );
+  /** Writes one audit row; inside a transaction (db given) it is part of that transaction. */
+  async record(e: AuditEvent, db?: Queryable): Promise<void> {
+    if (db) {
+      await db.query(insertSql(1), values(e));
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.queue.push({ e, done: (err) => (err ? reject(err) : resolve()) });
+      if (!this.flushing) setImmediate(() => void this.flush());
+      this.flushing = true;
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      try {
+        await this.db.query(insertSql(batch.length), batch.flatMap((b) => values(b.e)));
+        for (const b of batch) b.done();
+      } catch (err) {
+        for (const b of batch) b.done(err);
+      }
+    }
+    this.flushing = false;
   }
 
   /** Accesses to one person's data, newest first (the citizen's own access log). */
