@@ -1,4 +1,5 @@
 // Browser test support: Debian's Chromium driven by playwright-core, and axe-core run on every page state.
+import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -35,6 +36,12 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
 
 export function describeViolations(vs: AxeViolation[]): string {
   return vs.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
+}
+
+/** Fails the test, naming each rule and element, when axe finds a serious or critical violation. */
+export async function checkAxe(page: Page, label: string): Promise<void> {
+  const violations = await seriousViolations(page);
+  assert.equal(violations.length, 0, `${label}: ${describeViolations(violations)}`);
 }
 
 /** Saves a screenshot under test-results/ for a person to look at. */

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startTestSystem } from '../../src/testing/factories.ts';
 import type { RunningSystem } from '../../src/system.ts';
-import { describeViolations, launchBrowser, screenshot, seriousViolations } from './browser.ts';
+import { checkAxe, launchBrowser, screenshot } from './browser.ts';
 
 let system: RunningSystem;
 let browser: Browser;
@@ -17,11 +17,6 @@ after(async () => {
   await browser?.close();
   await system?.close();
 });
-
-async function checkAxe(page: Page, label: string) {
-  const violations = await seriousViolations(page);
-  assert.equal(violations.length, 0, `${label}: ${describeViolations(violations)}`);
-}
 
 async function signIn(page: Page, sub: string) {
   const person = system.demoPeople.find((p) => p.sub === sub)!;

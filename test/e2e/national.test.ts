@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { signedInCitizen, startTestSystem } from '../../src/testing/factories.ts';
 import type { RunningSystem } from '../../src/system.ts';
-import { describeViolations, launchBrowser, screenshot, seriousViolations } from './browser.ts';
+import { checkAxe, launchBrowser, screenshot } from './browser.ts';
 
 let system: RunningSystem;
 let browser: Browser;
@@ -17,11 +17,6 @@ after(async () => {
   await browser?.close();
   await system?.close();
 });
-
-async function checkAxe(page: Page, label: string) {
-  const violations = await seriousViolations(page);
-  assert.equal(violations.length, 0, `${label}: ${describeViolations(violations)}`);
-}
 
 /** A browser already signed in (the sign-in journey itself is covered by sign-in-hub.test.ts). */
 async function signedInPage(level: 'P5' | 'P9', nhsNumber: string): Promise<{ context: BrowserContext; page: Page }> {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestSystem } from '../../src/testing/factories.ts';
 import type { RunningSystem } from '../../src/system.ts';
-import { describeViolations, launchBrowser, screenshot, seriousViolations } from './browser.ts';
+import { checkAxe, launchBrowser, screenshot } from './browser.ts';
 
 let system: RunningSystem;
 let browser: Browser;
@@ -18,11 +18,6 @@ after(async () => {
   await browser?.close();
   await system?.close();
 });
-
-async function checkAxe(page: Page, label: string) {
-  const violations = await seriousViolations(page);
-  assert.equal(violations.length, 0, `${label}: ${describeViolations(violations)}`);
-}
 
 /** A fresh browser signed in to the portal as one demo staff member. */
 async function staffBrowser(sub: string): Promise<{ context: BrowserContext; page: Page }> {
