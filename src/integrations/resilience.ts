@@ -70,8 +70,10 @@ export class SupplierPolicy {
   private failures = 0;
 
   constructor(readonly supplier: string, opts: SupplierPolicyOptions = {}) {
-    // Aggressive: cancels the call's AbortSignal so the socket is released, not left hanging.
-    const t = timeout(opts.timeoutMs ?? 3000, TimeoutStrategy.Aggressive);
+    // Aggressive: at the deadline the call's AbortSignal is cancelled so the socket is released, not left hanging.
+    // Not on return, though: aborting a finished call costs an AbortError per call and can tear down a keep-alive
+    // socket whose request undici is still completing.
+    const t = timeout(opts.timeoutMs ?? 3000, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
     this.breaker = circuitBreaker(isFault, {
       halfOpenAfter: opts.halfOpenAfterMs ?? 10_000,
       breaker: new ConsecutiveBreaker(opts.breakAfter ?? 5),

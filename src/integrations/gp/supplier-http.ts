@@ -34,7 +34,9 @@ export class SupplierHttp {
       const s = q.toString();
       if (s) full += (full.includes('?') ? '&' : '?') + s;
     }
-    const res = await this.pool.request({ method, path: full, headers: { ...this.extraHeaders, ...opts.headers }, body: opts.body, signal: opts.signal });
+    // reset: false keeps the connection for a DELETE with a body (a cancellation reason), which undici would
+    // otherwise close after one use: a new TCP connection for every cancellation.
+    const res = await this.pool.request({ method, path: full, headers: { ...this.extraHeaders, ...opts.headers }, body: opts.body, signal: opts.signal, reset: false });
     // Always read the body so the keep-alive connection goes back to the pool.
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, text };
@@ -62,6 +64,10 @@ export function parseJson(system: string, answer: SupplierAnswer): unknown {
     throw badResponse(system, `answer ${answer.status} is not JSON: ${answer.text.slice(0, 60).replace(/\s+/g, ' ')}`);
   }
 }
+
+// Slot lists repeat the same few thousand start and end times on every search; parsing each again was a
+// measurable share of an adapter's time.
+const isoDateTimes = new Map<string, string>();
 
 /** Field checks that name the offending field in the failure. */
 export class Shape {
@@ -101,8 +107,14 @@ export class Shape {
   }
   dateTime(v: unknown, where: string): string {
     const s = this.str(v, where);
+    const known = isoDateTimes.get(s);
+    if (known) return known;
     const t = Date.parse(s);
-    return Number.isNaN(t) ? this.fail(where, 'a date-time', v) : new Date(t).toISOString();
+    if (Number.isNaN(t)) return this.fail(where, 'a date-time', v);
+    const iso = new Date(t).toISOString();
+    if (isoDateTimes.size >= 20_000) isoDateTimes.clear();
+    isoDateTimes.set(s, iso);
+    return iso;
   }
   date(v: unknown, where: string): string {
     const s = this.str(v, where);
