@@ -7,6 +7,7 @@ import { gpMicrotestSandbox } from './gp-microtest/index.ts';
 import { pdsSandbox } from './pds/sandbox.ts';
 import { organDonationSandbox } from './organ-donation/sandbox.ts';
 import { contactPreferencesSandbox } from './contact-preferences/sandbox.ts';
+import { webConsultationSandbox } from './web-consultation/sandbox.ts';
 
 export const sandboxes: SandboxDefinition[] = [
   gpEmisSandbox,
@@ -16,4 +17,5 @@ export const sandboxes: SandboxDefinition[] = [
   pdsSandbox,
   organDonationSandbox,
   contactPreferencesSandbox,
+  webConsultationSandbox,
 ];
