@@ -98,6 +98,11 @@ export async function removeCommissioning(db: Queryable, id: string): Promise<vo
   await db.query('DELETE FROM commissioning WHERE id = $1', [id]);
 }
 
+/** Ends a commissioning on a date (its last day), keeping the row as history rather than deleting it. */
+export async function endCommissioning(db: Queryable, id: string, endDate: string): Promise<void> {
+  await db.query('UPDATE commissioning SET end_date = $2 WHERE id = $1', [id, endDate]);
+}
+
 /** Tells every node (including this one) to rebuild its index. */
 export async function notifyCatalogChanged(db: Store): Promise<void> {
   await db.query(`SELECT pg_notify('${CATALOG_CHANNEL}', $1)`, [String(Date.now())]);
