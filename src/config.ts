@@ -25,8 +25,10 @@ export interface Config {
   /** Folder of the ODS reference data imported on start with the embedded default. */
   odsDir: string;
   sandboxBasePort: number;
-  /** Hosts the server may call on a user's behalf (conformance, capacity runs). */
+  /** Hosts, addresses and CIDR ranges the server may call on a user's behalf (conformance, accessibility, capacity runs). */
   outboundAllowList: string[];
+  /** Ceiling on the request rate a capacity run may send, whatever the projected peak. */
+  capacityMaxRps: number;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -57,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     odsDir: path.resolve(env.ODS_DIR ?? '../shared/data/ods'),
     sandboxBasePort: int(env.SANDBOX_BASE_PORT, port + 100, 'SANDBOX_BASE_PORT'),
-    outboundAllowList: (env.OUTBOUND_ALLOW_LIST ?? '127.0.0.1,::1,localhost').split(',').map((s) => s.trim()).filter(Boolean),
+    outboundAllowList: (env.OUTBOUND_ALLOW_LIST ?? '127.0.0.0/8,::1').split(',').map((s) => s.trim()).filter(Boolean),
+    capacityMaxRps: int(env.CAPACITY_MAX_RPS, 200, 'CAPACITY_MAX_RPS'),
   };
 }
