@@ -28,8 +28,12 @@ export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
 export interface SupplierFigures {
   supplier: string;
+  /** Since the process started. */
   calls: number;
   failures: number;
+  /** Over the rolling window: the last LATENCY_WINDOW calls. */
+  windowCalls: number;
+  windowFailures: number;
   successRate: number;
   p50Ms: number;
   p95Ms: number;
@@ -66,6 +70,8 @@ export class SupplierPolicy {
   private readonly readPolicy: IPolicy;
   private readonly writePolicy: IPolicy;
   private readonly latencies: number[] = [];
+  /** Outcome of each call in the same rolling window as `latencies` (true: a fault). */
+  private readonly faults: boolean[] = [];
   private calls = 0;
   private failures = 0;
 
@@ -106,11 +112,14 @@ export class SupplierPolicy {
   figures(): SupplierFigures {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0);
+    const windowFailures = this.faults.filter(Boolean).length;
     return {
       supplier: this.supplier,
       calls: this.calls,
       failures: this.failures,
-      successRate: this.calls ? (this.calls - this.failures) / this.calls : 1,
+      windowCalls: this.faults.length,
+      windowFailures,
+      successRate: this.faults.length ? (this.faults.length - windowFailures) / this.faults.length : 1,
       p50Ms: pct(50),
       p95Ms: pct(95),
       p99Ms: pct(99),
@@ -121,14 +130,18 @@ export class SupplierPolicy {
   private async measure<T>(policy: IPolicy, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const started = performance.now();
     this.calls++;
+    let fault = false;
     try {
       return await policy.execute(({ signal }) => fn(signal));
     } catch (err) {
-      if (!(err instanceof SupplierDomainError)) this.failures++;
+      fault = !(err instanceof SupplierDomainError);
+      if (fault) this.failures++;
       throw toSupplierError(this.supplier, err);
     } finally {
       this.latencies.push(performance.now() - started);
+      this.faults.push(fault);
       if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
+      if (this.faults.length > LATENCY_WINDOW) this.faults.shift();
     }
   }
 }

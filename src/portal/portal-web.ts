@@ -15,6 +15,8 @@ import { createRenderer } from '../views/renderer.ts';
 import { StaffClaimsError, validateStaffClaims } from './staff-claims.ts';
 import { decisionsWeb } from './decisions-web.ts';
 import { governanceWeb } from './governance-web.ts';
+import { commissioningWeb } from './commissioning-web.ts';
+import { monitoringWeb } from './monitoring-web.ts';
 import { GovernanceError } from '../governance/governance-access.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -154,6 +156,8 @@ export async function portalWeb(app: FastifyInstance, deps: AppDeps): Promise<vo
     });
 
     await governanceWeb(portal, deps, page);
+    await commissioningWeb(portal, deps, page);
+    await monitoringWeb(portal, deps, page);
 
     portal.get('/signed-out', async (_req, reply) => page(reply, 'portal-signed-out.njk', { title: 'You have signed out', nav: 'signedOut' }));
 
