@@ -15,6 +15,9 @@ export async function openPgliteStore(dataDir?: string): Promise<Store> {
       const unsub = await pg.listen(channel, onNotify);
       return async () => unsub();
     },
+    async script(sql) {
+      await pg.exec(sql);
+    },
     async close() {
       await pg.close();
     },

@@ -54,6 +54,10 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
         listeners.splice(listeners.indexOf(client), 1);
       };
     },
+    async script(sql) {
+      // Without parameters node-postgres sends the simple protocol, which takes several statements.
+      await pool.query(sql);
+    },
     async close() {
       for (const c of listeners.splice(0)) c.release();
       await pool.end();

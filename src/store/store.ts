@@ -11,6 +11,8 @@ export interface Store extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Calls onNotify for each NOTIFY on channel (used to rebuild in-memory indexes on change). */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Runs several statements at once, without parameters (a library's own schema scripts, e.g. the job queue's). */
+  script?(sql: string): Promise<void>;
   close(): Promise<void>;
 }
 
