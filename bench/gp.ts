@@ -1,28 +1,26 @@
 // Benchmark `gp`: slot search, booking and cancelling through Front Door versus the same calls made straight to
-// the GP sandbox, in one run. The sandbox runs in its own process (a supplier is another system); the platform
-// path is JSON routes that call the same GP service layer the pages use (session, linkage, audit rows,
-// idempotency table, resilience policy), so the difference is what Front Door adds to each supplier call.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+// the GP sandbox, in one run. The sandbox and Front Door each run in their own process, as deployed; this process
+// only generates load. The platform path is JSON routes over the same GP service layer the pages use (session,
+// linkage, audit rows, idempotency table, resilience policy), so the difference is what Front Door adds to each
+// supplier call. Failures are slot races (two workers picking one free slot), counted on both paths.
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
-import { GpServices, newFormToken } from '../src/gp/gp-services.ts';
+import { loadDemoPeople } from '../src/identity/provider/accounts.ts';
 import type { GpSlot } from '../src/integrations/gp/contract.ts';
 import { gpSystems } from '../src/integrations/gp/registry.ts';
 import { SupplierPolicy } from '../src/integrations/resilience.ts';
-import { openStore } from '../src/store/open.ts';
-import type { Store } from '../src/store/store.ts';
-import { freePort, startTestSystem } from '../src/testing/factories.ts';
+import { cpuMeter, startPlatformProcess, startSandboxProcess, stop, type PlatformProcess } from './processes.ts';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 6) * 1000;
 const WARMUP_MS = 1000;
 const WORKERS = 16;
 const DAY = 86_400_000;
 const SYSTEM = process.env.BENCH_GP_SYSTEM ?? 'emis';
+/** Days a citizen looks at before booking (a journey, not a write loop); BENCH_GP_SEARCHES=1 gives one each. */
+const SEARCHES = Number(process.env.BENCH_GP_SEARCHES ?? 3);
+type Kind = 'search' | 'book' | 'cancel';
+interface Drive { calls: number; failures: number; latencies: number[]; byKind: Record<Kind, number[]>; seconds: number }
 const PERSON: Record<string, string> = { emis: '9990079196', tpp: '9990395950', vision: '9990316767', microtest: '9990633525' };
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Ops {
   search(from: string, to: string): Promise<GpSlot[]>;
@@ -30,13 +28,17 @@ interface Ops {
   cancel(id: string): Promise<void>;
 }
 
-/** Workers loop: search one random day in the next four weeks, book a random free slot, cancel it. */
-async function drive(ops: Ops, ms: number): Promise<{ calls: number; failures: number; latencies: number[]; seconds: number }> {
+/**
+ * Each worker plays citizens booking: look at SEARCHES days in the next four weeks, book a free slot on the
+ * last one, then cancel it (so the practice never runs out of slots). Every call is timed, by kind.
+ */
+async function drive(ops: Ops, ms: number): Promise<Drive> {
   const latencies: number[] = [];
+  const byKind: Record<Kind, number[]> = { search: [], book: [], cancel: [] };
   let calls = 0;
   let failures = 0;
   const end = performance.now() + ms;
-  const timed = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
+  const timed = async <T>(kind: Kind, fn: () => Promise<T>): Promise<T | undefined> => {
     const t = performance.now();
     try {
       return await fn();
@@ -44,21 +46,26 @@ async function drive(ops: Ops, ms: number): Promise<{ calls: number; failures: n
       failures++;
       return undefined;
     } finally {
-      latencies.push(performance.now() - t);
+      const d = performance.now() - t;
+      latencies.push(d);
+      byKind[kind].push(d);
       calls++;
     }
   };
   const started = performance.now();
   await Promise.all(Array.from({ length: WORKERS }, async () => {
     while (performance.now() < end) {
-      const day0 = Date.now() + (1 + Math.floor(Math.random() * 26)) * DAY;
-      const slots = await timed(() => ops.search(new Date(day0).toISOString(), new Date(day0 + DAY).toISOString()));
+      let slots: GpSlot[] | undefined;
+      for (let i = 0; i < SEARCHES; i++) {
+        const day0 = Date.now() + (1 + Math.floor(Math.random() * 26)) * DAY;
+        slots = await timed('search', () => ops.search(new Date(day0).toISOString(), new Date(day0 + DAY).toISOString()));
+      }
       if (!slots?.length) continue;
-      const booked = await timed(() => ops.book(slots[Math.floor(Math.random() * slots.length)].id));
-      if (booked) await timed(() => ops.cancel(booked.id));
+      const booked = await timed('book', () => ops.book(slots[Math.floor(Math.random() * slots.length)].id));
+      if (booked) await timed('cancel', () => ops.cancel(booked.id));
     }
   }));
-  return { calls, failures, latencies, seconds: (performance.now() - started) / 1000 };
+  return { calls, failures, latencies, byKind, seconds: (performance.now() - started) / 1000 };
 }
 
 function pct(xs: number[], p: number): number {
@@ -66,80 +73,20 @@ function pct(xs: number[], p: number): number {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : 0;
 }
 
-async function startSandboxProcess(name: string): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'sandboxes/cli.ts'), name, '--port', String(port)], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening')) { clearTimeout(timer); resolve(); } });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${name} exited ${code}`)); });
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
 export async function gpBenchmark() {
   const sandbox = await startSandboxProcess(`gp-${SYSTEM}`);
-  try {
-    return await measure(sandbox.url);
-  } finally {
-    sandbox.child.kill('SIGTERM');
-  }
-}
-
-/**
- * The store: a PostgreSQL server when BENCH_DATABASE_URL is set (a private schema, dropped afterwards), as a
- * deployment runs; else embedded PGlite, whose single thread then bounds every audited call.
- */
-async function benchStore(): Promise<{ db?: Store; kind: string; dispose(): Promise<void> }> {
-  const url = process.env.BENCH_DATABASE_URL;
-  if (!url) return { kind: 'pglite', dispose: async () => {} };
-  const schema = `bench_gp_${randomBytes(4).toString('hex')}`;
-  const db = await openStore({ databaseUrl: url, schema });
-  return {
-    db, kind: 'postgres',
-    async dispose() {
-      await db.close();
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await c.end();
-    },
-  };
-}
-
-async function measure(sandboxUrl: string) {
-  const store = await benchStore();
-  try {
-    return { ...(await measureWith(sandboxUrl, store.db)), store: store.kind };
-  } finally {
-    await store.dispose();
-  }
-}
-
-async function measureWith(sandboxUrl: string, db: Store | undefined) {
-  let services: GpServices | undefined;
-  const system = await startTestSystem({}, {
-    db,
-    supplierUrls: { [`gp-${SYSTEM}`]: sandboxUrl },
-    beforeListen: (app) => {
-      // JSON faces of the GP service layer, as the pages call it (after the first request, linkage comes from cache).
-      app.get<{ Querystring: { from: string; to: string } }>('/bench/gp/slots', async (req) =>
-        (await services!.forCitizen(req.ctx, 'book appointment')).searchSlots({ from: req.query.from, to: req.query.to }));
-      app.post<{ Body: { slotId: string } }>('/bench/gp/appointments', async (req) =>
-        (await (await services!.forCitizen(req.ctx, 'book appointment')).book({ slotId: req.body.slotId, reason: 'Benchmark' }, newFormToken())).appointment);
-      app.post<{ Params: { id: string } }>('/bench/gp/appointments/:id/cancel', async (req) =>
-        (await services!.forCitizen(req.ctx, 'cancel appointment')).cancel(req.params.id, 'Benchmark'));
-    },
-  });
-  services = new GpServices({ db: system.db, catalog: system.catalog, supplierUrls: system.supplierUrls, policies: system.policies });
   const nhsNumber = PERSON[SYSTEM];
-  const person = system.demoPeople.find((p) => p.nhsNumber === nhsNumber)!;
-  const sessionId = await system.sessions.create({
-    kind: 'citizen', sub: person.sub, givenName: person.givenName, familyName: person.familyName, birthdate: person.birthdate,
-    nhsNumber, identityLevel: 'P9', gpOdsCode: person.gpOdsCode!, idToken: 'bench',
-  });
-  const headers = { cookie: `fd_session=${sessionId}`, 'content-type': 'application/json' };
+  const platform = await startPlatformProcess({ supplierUrls: { [`gp-${SYSTEM}`]: sandbox.url }, nhsNumber, gpRoutes: true });
+  try {
+    return { ...(await measure(sandbox.url, sandbox.child.pid!, platform, nhsNumber)), store: platform.store };
+  } finally {
+    await stop(platform.child);
+    await stop(sandbox.child);
+  }
+}
 
+async function measure(sandboxUrl: string, sandboxPid: number, front: PlatformProcess, nhsNumber: string) {
+  const person = (await loadDemoPeople()).find((p) => p.nhsNumber === nhsNumber)!;
   const adapter = gpSystems[SYSTEM]({ baseUrl: sandboxUrl, policy: new SupplierPolicy(`direct-${SYSTEM}`) });
   const linkage = await adapter.link({ nhsNumber, dateOfBirth: person.birthdate, odsCode: person.gpOdsCode! });
   const direct: Ops = {
@@ -148,7 +95,8 @@ async function measureWith(sandboxUrl: string, db: Store | undefined) {
     cancel: async (id) => { await adapter.cancel(linkage, id, 'Benchmark'); },
   };
 
-  const pool = new Pool(system.url, { connections: WORKERS, pipelining: 1 });
+  const headers = { cookie: front.cookie, 'content-type': 'application/json' };
+  const pool = new Pool(front.url, { connections: WORKERS, pipelining: 1 });
   const call = async <T>(method: 'GET' | 'POST', p: string, body?: unknown): Promise<T> => {
     const r = await pool.request({ method, path: p, headers, body: body === undefined ? (method === 'POST' ? '{}' : undefined) : JSON.stringify(body) });
     const text = await r.body.text();
@@ -164,8 +112,11 @@ async function measureWith(sandboxUrl: string, db: Store | undefined) {
   try {
     await drive(direct, WARMUP_MS);
     await drive(platform, WARMUP_MS);
+    const cpu = cpuMeter({ load: process.pid, platform: front.child.pid!, sandbox: sandboxPid });
     const d = await drive(direct, DURATION_MS);
+    const directCpu = cpu.perCall(d.calls);
     const p = await drive(platform, DURATION_MS);
+    const platformCpu = cpu.perCall(p.calls);
     const directRps = d.calls / d.seconds;
     const platformRps = p.calls / p.seconds;
     return {
@@ -176,15 +127,21 @@ async function measureWith(sandboxUrl: string, db: Store | undefined) {
       ratio: round(platformRps / directRps),
       added_p50_ms: round(pct(p.latencies, 50) - pct(d.latencies, 50)),
       added_p99_ms: round(pct(p.latencies, 99) - pct(d.latencies, 99)),
+      searches_per_booking: SEARCHES,
+      ...Object.fromEntries((['search', 'book', 'cancel'] as const).flatMap((k) => [
+        [`${k}_added_p50_ms`, round(pct(p.byKind[k], 50) - pct(d.byKind[k], 50))],
+        [`${k}_added_p99_ms`, round(pct(p.byKind[k], 99) - pct(d.byKind[k], 99))],
+      ])),
       direct_p99_ms: round(pct(d.latencies, 99)),
       platform_p99_ms: round(pct(p.latencies, 99)),
       failures: d.failures + p.failures,
+      // CPU microseconds per call in each process (from /proc): where the platform's cost goes.
+      direct_cpu_us_per_call: directCpu,
+      platform_cpu_us_per_call: platformCpu,
     };
   } finally {
     await pool.close();
     await adapter.close?.();
-    await services.close();
-    await system.close();
   }
 }
 

@@ -1,5 +1,6 @@
 // The audit trail: one row for every access to patient data and every governance change, kept in the store so
 // citizens can see who looked at their record.
+import { StatementBatcher, valuesTuples } from '../store/statement-batcher.ts';
 import type { Queryable } from '../store/store.ts';
 
 export interface AuditEvent {
@@ -22,49 +23,31 @@ export interface AuditEntry extends AuditEvent {
 }
 
 const COLUMNS = 10;
-const MAX_BATCH = 500;
+const INSERT = 'INSERT INTO audit_events (actor_type, actor_id, subject_nhs_number, organisation, action, resource, supplier, outcome, request_id, detail) VALUES ';
 
 function values(e: AuditEvent): unknown[] {
   return [e.actorType, e.actorId, e.subjectNhsNumber ?? null, e.organisation ?? null, e.action, e.resource, e.supplier ?? null, e.outcome, e.requestId ?? null, e.detail ? JSON.stringify(e.detail) : null];
 }
 
-function insertSql(rows: number): string {
-  const tuples = Array.from({ length: rows }, (_, r) => `(${Array.from({ length: COLUMNS }, (_, c) => `$${r * COLUMNS + c + 1}`).join(', ')})`);
-  return `INSERT INTO audit_events (actor_type, actor_id, subject_nhs_number, organisation, action, resource, supplier, outcome, request_id, detail) VALUES ${tuples.join(', ')}`;
-}
-
 export class AuditLog {
   // Events from requests running at the same moment share one INSERT. Each caller still waits until its own
   // row is written, so a response never goes out ahead of its audit record.
-  private queue: { e: AuditEvent; done: (err?: unknown) => void }[] = [];
-  private flushing = false;
+  private readonly batch: StatementBatcher<AuditEvent, undefined>;
 
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Queryable) {
+    this.batch = new StatementBatcher(async (events) => {
+      await this.db.query(INSERT + valuesTuples(events.length, COLUMNS), events.flatMap(values));
+      return events.map(() => undefined);
+    }, 500);
+  }
 
   /** Writes one audit row; inside a transaction (db given) it is part of that transaction. */
   async record(e: AuditEvent, db?: Queryable): Promise<void> {
     if (db) {
-      await db.query(insertSql(1), values(e));
+      await db.query(INSERT + valuesTuples(1, COLUMNS), values(e));
       return;
     }
-    await new Promise<void>((resolve, reject) => {
-      this.queue.push({ e, done: (err) => (err ? reject(err) : resolve()) });
-      if (!this.flushing) setImmediate(() => void this.flush());
-      this.flushing = true;
-    });
-  }
-
-  private async flush(): Promise<void> {
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, MAX_BATCH);
-      try {
-        await this.db.query(insertSql(batch.length), batch.flatMap((b) => values(b.e)));
-        for (const b of batch) b.done();
-      } catch (err) {
-        for (const b of batch) b.done(err);
-      }
-    }
-    this.flushing = false;
+    await this.batch.submit(e);
   }
 
   /** Accesses to one person's data, newest first (the citizen's own access log). */

@@ -25,6 +25,7 @@ import {
 import { gpSystems } from '../integrations/gp/registry.ts';
 import { SupplierUnavailableError, type SupplierPolicies } from '../integrations/resilience.ts';
 import type { Queryable } from '../store/store.ts';
+import { GpWrites, type GpWriteKind } from './gp-writes.ts';
 
 /** The citizen's practice offers no GP services through us (no practice, closed, or an unknown GP system). */
 export class GpNotOfferedError extends Error {
@@ -34,7 +35,7 @@ export class GpNotOfferedError extends Error {
   }
 }
 
-export type GpWriteKind = 'booking' | 'repeat-request';
+export type { GpWriteKind };
 
 export interface GpServicesOptions {
   db: Queryable;
@@ -64,8 +65,12 @@ export class GpServices {
   private readonly adapters = new Map<string, GpSystemAdapter>();
   /** Linkages by nhs|ods|system: a read-through copy of gp_linkages (linkages change only when relinked). */
   private readonly linkages = new Map<string, GpLinkage>();
+  /** Internal: idempotency claims and outcomes, shared by every request of this process. */
+  readonly writes: GpWrites;
 
-  constructor(private readonly opts: GpServicesOptions) {}
+  constructor(private readonly opts: GpServicesOptions) {
+    this.writes = new GpWrites(opts.db);
+  }
 
   /** The adapter for a GP system at its current supplier URL, made once per (system, URL). */
   adapter(system: string): GpSystemAdapter {
@@ -279,18 +284,12 @@ export class GpPatient {
   }
 
   /** The finished write for a form token (the confirmation page), or undefined. */
-  async writeResult<T>(kind: GpWriteKind, formToken: string): Promise<T | undefined> {
-    const rows = await this.db.query<{ result: T | string | null; state: string }>(
-      'SELECT result, state FROM gp_writes WHERE idempotency_key = $1 AND nhs_number = $2 AND kind = $3',
-      [this.writeKey(kind, formToken), this.nhsNumber, kind],
-    );
-    const r = rows[0];
-    if (!r || r.state !== 'done' || r.result === null) return undefined;
-    return (typeof r.result === 'string' ? JSON.parse(r.result) : r.result) as T;
+  writeResult<T>(kind: GpWriteKind, formToken: string): Promise<T | undefined> {
+    return this.services.writes.result<T>(this.writeKey(kind, formToken), this.nhsNumber, kind);
   }
 
   /**
-   * The UNIQUE key decides who writes: the first submit inserts it and calls the supplier with the same key;
+   * The UNIQUE key decides who writes: the first submit claims it and calls the supplier with the same key;
    * a repeat finds the finished result, or waits briefly for the first to finish. A write that failed or
    * timed out stays pending, and a retry calls the supplier again with the same key, which writes at most once.
    */
@@ -299,12 +298,8 @@ export class GpPatient {
     write: (l: GpLinkage, key: string) => Promise<T>, detail: (r: T) => Record<string, unknown>,
   ): Promise<{ result: T; replayed: boolean }> {
     const key = this.writeKey(kind, formToken);
-    const inserted = await this.db.query(
-      `INSERT INTO gp_writes (idempotency_key, nhs_number, kind, gp_system, state) VALUES ($1, $2, $3, $4, 'pending')
-       ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key`,
-      [key, this.nhsNumber, kind, this.system],
-    );
-    if (!inserted.length) {
+    const claimed = await this.services.writes.claim(key, this.nhsNumber, kind, this.system);
+    if (!claimed) {
       for (let i = 0; i < 30; i++) {
         const done = await this.writeResult<T>(kind, formToken);
         if (done) {
@@ -315,16 +310,13 @@ export class GpPatient {
       }
     }
     const result = await this.call(kind === 'booking' ? 'book' : 'request', resource, (l) => write(l, key), detail);
-    await this.db.query(
-      `UPDATE gp_writes SET state = 'done', resource_id = $2, result = $3, updated_at = now() WHERE idempotency_key = $1`,
-      [key, result.id, JSON.stringify(result)],
-    );
-    return { result, replayed: !inserted.length };
+    await this.services.writes.complete(key, result.id, result);
+    return { result, replayed: !claimed };
   }
 
   private async refuseOthers(id: string, resource: string): Promise<void> {
-    const rows = await this.db.query<{ nhs_number: string }>('SELECT nhs_number FROM gp_writes WHERE resource_id = $1 AND kind = $2', [id, 'booking']);
-    if (rows.some((r) => r.nhs_number !== this.nhsNumber)) {
+    const owners = await this.services.writes.bookedBy(id);
+    if (owners.some((n) => n !== this.nhsNumber)) {
       await this.audit('read', resource, 'denied', { reason: "another person's appointment" });
       throw new GpDomainError('not-found', 'No such appointment');
     }

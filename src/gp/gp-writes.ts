@@ -1,0 +1,67 @@
+// The gp_writes table: the idempotency claim taken before a booking or repeat request goes to the supplier, its
+// outcome once the supplier answered, and who owns a written resource. The three hot statements are shared by
+// requests running at the same moment (see statement-batcher.ts).
+import { StatementBatcher, valuesTuples } from '../store/statement-batcher.ts';
+import type { Queryable } from '../store/store.ts';
+
+export type GpWriteKind = 'booking' | 'repeat-request';
+
+interface Claim { key: string; nhsNumber: string; kind: GpWriteKind; system: string }
+interface Outcome { key: string; resourceId: string; result: string }
+
+export class GpWrites {
+  private readonly claims: StatementBatcher<Claim, boolean>;
+  private readonly outcomes: StatementBatcher<Outcome, undefined>;
+  private readonly owners: StatementBatcher<string, string[]>;
+
+  constructor(private readonly db: Queryable) {
+    this.claims = new StatementBatcher(async (claims) => {
+      // Two claims for one key in one batch: the first wins, as two separate INSERTs would decide.
+      const rows = await db.query<{ idempotency_key: string }>(
+        `INSERT INTO gp_writes (idempotency_key, nhs_number, kind, gp_system, state)
+         SELECT DISTINCT ON (k) k, n, w, s, 'pending' FROM (VALUES ${valuesTuples(claims.length, 4)}) AS v (k, n, w, s)
+         ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key`,
+        claims.flatMap((c) => [c.key, c.nhsNumber, c.kind, c.system]),
+      );
+      const won = new Set(rows.map((r) => r.idempotency_key));
+      return claims.map((c) => won.delete(c.key));
+    });
+    this.outcomes = new StatementBatcher(async (outcomes) => {
+      await db.query(
+        `UPDATE gp_writes AS g SET state = 'done', resource_id = v.r, result = v.j, updated_at = now()
+         FROM (VALUES ${valuesTuples(outcomes.length, 3, ['text', 'text', 'jsonb'])}) AS v (k, r, j) WHERE g.idempotency_key = v.k`,
+        outcomes.flatMap((o) => [o.key, o.resourceId, o.result]),
+      );
+      return outcomes.map(() => undefined);
+    });
+    this.owners = new StatementBatcher(async (ids) => {
+      const rows = await db.query<{ resource_id: string; nhs_number: string }>(
+        "SELECT resource_id, nhs_number FROM gp_writes WHERE resource_id = ANY($1::text[]) AND kind = 'booking'", [ids]);
+      return ids.map((id) => rows.filter((r) => r.resource_id === id).map((r) => r.nhs_number));
+    });
+  }
+
+  /** True when this call took the key; false when an earlier call holds it (a repeat or a double submit). */
+  claim(key: string, nhsNumber: string, kind: GpWriteKind, system: string): Promise<boolean> {
+    return this.claims.submit({ key, nhsNumber, kind, system });
+  }
+
+  /** Records what the supplier wrote, so a repeat of the same form finds it. */
+  complete(key: string, resourceId: string, result: unknown): Promise<undefined> {
+    return this.outcomes.submit({ key, resourceId, result: JSON.stringify(result) });
+  }
+
+  /** NHS numbers of whoever booked this appointment id through us (none if it was not booked here). */
+  bookedBy(appointmentId: string): Promise<string[]> {
+    return this.owners.submit(appointmentId);
+  }
+
+  /** The finished result for a key, or undefined while pending or unknown. */
+  async result<T>(key: string, nhsNumber: string, kind: GpWriteKind): Promise<T | undefined> {
+    const rows = await this.db.query<{ result: T | string | null; state: string }>(
+      'SELECT result, state FROM gp_writes WHERE idempotency_key = $1 AND nhs_number = $2 AND kind = $3', [key, nhsNumber, kind]);
+    const r = rows[0];
+    if (!r || r.state !== 'done' || r.result === null) return undefined;
+    return (typeof r.result === 'string' ? JSON.parse(r.result) : r.result) as T;
+  }
+}
