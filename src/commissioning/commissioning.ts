@@ -148,16 +148,18 @@ export async function checkCommissioning(deps: CommissioningDeps, actor: Governa
 
   let practiceCodes: string[] | undefined;
   if (input.scope !== 'all' && input.scope !== 'chosen') invalid.add('scope', 'Select whether it is for all your practices or chosen practices');
-  else if (input.scope === 'chosen') {
+  // Practices given are checked unless the choice is all practices, so a typo is reported with the first answer.
+  if (input.scope !== 'all') {
     const codes = [...new Set([...(input.practices ?? []).map((c) => c.trim().toUpperCase()), ...parseCodes(input.practiceCodes)])];
     const problems: string[] = [];
     for (const code of codes) {
       const p = deps.practices.get(code);
       if (!/^[A-Z0-9]{3,8}$/.test(code) || !p) problems.push(`${code} is not a practice in the ODS directory`);
       else if (p.icbCode !== icbCode) problems.push(`${code} (${p.name}) is a practice in ICB ${p.icbCode}, not in your ICB ${icbCode}`);
+      else if (p.status === 'C') problems.push(`${code} (${p.name}) has closed`);
     }
     if (problems.length) invalid.add('practiceCodes', problems.join('; '));
-    else if (!codes.length) invalid.add('practices', 'Select at least one practice, or enter their ODS codes');
+    else if (input.scope === 'chosen' && !codes.length) invalid.add('practices', 'Select at least one practice, or enter their ODS codes');
     else practiceCodes = codes.sort();
   }
 

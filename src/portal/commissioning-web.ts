@@ -62,7 +62,7 @@ export async function commissioningWeb(portal: FastifyInstance, deps: AppDeps, p
     ];
     const pastRow = (c: CommissioningRecord) => [
       { text: c.service?.name ?? c.serviceId }, { text: practiceText(d, c) }, { text: datesText(c) },
-      { text: c.ended ? `${c.ended.withdrawn ? 'Withdrawn before it started' : 'Decommissioned'} on ${longDate(c.ended.on)}: ${c.ended.reason}` : `Ended on ${longDate(c.endDate)}` },
+      { text: c.ended ? `${c.ended.withdrawn ? 'Withdrawn' : 'Decommissioned'} on ${longDate(c.ended.on)}: ${c.ended.reason}` : `Ended on ${longDate(c.endDate)}` },
     ];
     const gpServices = view.national.filter((c) => c.service?.type === 'gp-system');
     return page(reply, 'portal-commissioning.njk', {
@@ -110,7 +110,8 @@ export async function commissioningWeb(portal: FastifyInstance, deps: AppDeps, p
       throw err;
     }
     const rows = [
-      ['Service', `${checked.service.name} (${checked.service.supplier})`],
+      ['Service', checked.service.name],
+      ['Supplier', checked.service.supplier],
       ['ICB', checked.icbCode],
       ['Practices', practiceText(d, checked)],
       ['Start date', longDate(checked.startDate)],

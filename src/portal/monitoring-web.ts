@@ -32,6 +32,12 @@ function connectionJson(c: ConnectionStatus) {
   };
 }
 
+const sentence = (breaches: string[]) => `${breaches.join('; ')}.`.replace(/^./, (c) => c.toUpperCase());
+
+function escape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 export async function monitoringWeb(portal: FastifyInstance, deps: AppDeps, page: PortalPage): Promise<void> {
   const actorOf = (req: FastifyRequest): GovernanceActor => {
     const me = requirePortalStaff(req);
@@ -50,16 +56,19 @@ export async function monitoringWeb(portal: FastifyInstance, deps: AppDeps, page
       ? [{ text: `${pct(c.figures.successRate)} of ${c.figures.windowCalls}`, format: 'numeric' }, { text: ms(c.figures.p50Ms), format: 'numeric' }, { text: ms(c.figures.p95Ms), format: 'numeric' }, { text: ms(c.figures.p99Ms), format: 'numeric' }]
       : [{ text: 'No calls', format: 'numeric' }, { text: '–', format: 'numeric' }, { text: '–', format: 'numeric' }, { text: '–', format: 'numeric' }];
     const breaching = v.services.filter((s) => s.health === 'breaching');
+    const status = (health: Health, breaches: string[], measured = true) => ({
+      html: `<strong class="nhsuk-tag ${HEALTH_TAGS[health].classes}">${measured ? HEALTH_TAGS[health].text : 'Not measured'}</strong>${breaches.length ? `<p class="nhsuk-body-s nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-0">${escape(sentence(breaches))}</p>` : ''}`,
+    });
     return page(reply, 'portal-monitoring.njk', {
       title: 'Live monitoring', back: { href: '/portal' }, scope: v.scope, generatedAt: v.generatedAt.toISOString().slice(11, 19),
       breaching: breaching.map((s) => ({ name: serviceName(s), breaches: s.breaches })),
-      services: v.services.map((s) => ({
-        name: serviceName(s), tag: HEALTH_TAGS[s.health], breaches: s.breaches, note: s.note,
-        rows: s.connections.length ? [[{ text: s.connections.map((c) => c.connection.title).join(', ') }, ...figures(s.connections[0]), { text: breakerWords(s.connections[0].figures.breaker) }]] : [],
-      })),
+      serviceRows: v.services.map((s) => [
+        { html: `${escape(serviceName(s))}${s.note ? `<p class="nhsuk-body-s nhsuk-u-margin-top-2 nhsuk-u-margin-bottom-0">${escape(s.note)}.</p>` : ''}` },
+        status(s.health, s.breaches, !s.note), ...figures(s.connections[0]),
+        { text: s.connections[0] ? breakerWords(s.connections[0].figures.breaker) : 'None: no calls of ours' },
+      ]),
       connectionRows: v.connections.map((c) => [
-        { text: `${c.connection.title} (${c.connection.name})` }, ...figures(c), { text: breakerWords(c.figures.breaker) },
-        { html: `<strong class="nhsuk-tag ${HEALTH_TAGS[c.health].classes}">${HEALTH_TAGS[c.health].text}</strong>` },
+        { text: `${c.connection.title} (${c.connection.name})` }, status(c.health, []), ...figures(c), { text: breakerWords(c.figures.breaker) },
       ]),
       levelText: 'success at least 99% of calls and p99 latency at most 1000 ms, unless agreed otherwise for a connection',
     });
