@@ -9,9 +9,11 @@ import { DEFAULT_OUTBOUND_ALLOW_LIST, OutboundGuard, OutboundUrlRefused } from '
 import { openStore } from '../../store/open.ts';
 import type { Store } from '../../store/store.ts';
 import { freePort } from '../../testing/factories.ts';
+import { insertTestIntegration } from './test-integrations.ts';
 import { latestRuns, RunRequestInvalid, RunService, type RunRecord } from './run-service.ts';
 
 let db: Store;
+const ids: string[] = [];
 let runs: RunService;
 let healthy: RunningSandbox;
 let faulty: RunningSandbox;
@@ -29,6 +31,7 @@ async function finished(id: string, timeoutMs = 40_000): Promise<RunRecord> {
 
 before(async () => {
   db = await openStore({});
+  for (let i = 1; i <= 6; i++) ids[i] = await insertTestIntegration(db);
   const guard = new OutboundGuard({ allow: DEFAULT_OUTBOUND_ALLOW_LIST, resolve: async (h) => (h === 'evil.test' ? [{ address: '10.0.0.1', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]) });
   runs = new RunService({ db, guard, capacityMaxRps: 50, pollingIntervalSeconds: 0.5 });
   await runs.start();
@@ -42,7 +45,7 @@ after(async () => {
 
 describe('conformance runs', () => {
   test('against a healthy GP sandbox: passed, with a PASS row per check and progress to 100', async () => {
-    const queued = await runs.request({ integrationId: '1', kind: 'conformance', targetUrl: healthy.url, params: { suite: 'gp', system: 'emis' }, requestedBy: 'supplier-x' });
+    const queued = await runs.request({ integrationId: ids[1], kind: 'conformance', targetUrl: healthy.url, params: { suite: 'gp', system: 'emis' }, requestedBy: 'supplier-x' });
     assert.equal(queued.status, 'queued');
     const run = await finished(queued.id);
     assert.equal(run.status, 'passed', run.error);
@@ -51,11 +54,11 @@ describe('conformance runs', () => {
     assert.ok(result.checks.length >= 25, `${result.checks.length} checks`);
     assert.ok(result.checks.every((c) => c.passed));
     assert.ok(run.startedAt && run.finishedAt);
-    assert.equal((await latestRuns(db, '1')).conformance?.id, run.id);
+    assert.equal((await latestRuns(db, ids[1])).conformance?.id, run.id);
   });
 
   test('against a sandbox answering 500: failed, with a reason per failed check', async () => {
-    const queued = await runs.request({ integrationId: '2', kind: 'conformance', targetUrl: faulty.url, params: { suite: 'gp', system: 'tpp' }, requestedBy: 'supplier-x' });
+    const queued = await runs.request({ integrationId: ids[2], kind: 'conformance', targetUrl: faulty.url, params: { suite: 'gp', system: 'tpp' }, requestedBy: 'supplier-x' });
     const run = await finished(queued.id);
     assert.equal(run.status, 'failed');
     const result = run.result as { checks: { name: string; passed: boolean; reason?: string }[]; failed: number };
@@ -66,7 +69,7 @@ describe('conformance runs', () => {
 
   test('against an endpoint where nothing listens: error with a clear message, no crash', async () => {
     const port = await freePort();
-    const queued = await runs.request({ integrationId: '3', kind: 'conformance', targetUrl: `http://127.0.0.1:${port}`, params: { suite: 'gp', system: 'emis' }, requestedBy: 'supplier-x' });
+    const queued = await runs.request({ integrationId: ids[3], kind: 'conformance', targetUrl: `http://127.0.0.1:${port}`, params: { suite: 'gp', system: 'emis' }, requestedBy: 'supplier-x' });
     const run = await finished(queued.id);
     assert.equal(run.status, 'error');
     assert.match(run.error ?? '', /could not be reached: nothing is listening there \(connection refused\)/);
@@ -74,21 +77,21 @@ describe('conformance runs', () => {
 
   test('a refused URL or bad parameters queue nothing', async () => {
     const before = (await db.query('SELECT count(*)::int AS n FROM pipeline_runs'))[0].n;
-    await assert.rejects(runs.request({ integrationId: '4', kind: 'conformance', targetUrl: 'http://169.254.169.254/', params: { suite: 'gp', system: 'emis' }, requestedBy: 'x' }), OutboundUrlRefused);
-    await assert.rejects(runs.request({ integrationId: '4', kind: 'conformance', targetUrl: 'http://evil.test/', params: { suite: 'gp', system: 'emis' }, requestedBy: 'x' }), /evil\.test resolves to 10\.0\.0\.1/);
-    await assert.rejects(runs.request({ integrationId: '4', kind: 'conformance', targetUrl: healthy.url, params: { suite: 'gp', system: 'nope' }, requestedBy: 'x' }), RunRequestInvalid);
-    await assert.rejects(runs.request({ integrationId: '4', kind: 'capacity', targetUrl: healthy.url, params: {}, requestedBy: 'x' }), (e: unknown) => e instanceof RunRequestInvalid && e.field === 'populationCovered');
+    await assert.rejects(runs.request({ integrationId: ids[4], kind: 'conformance', targetUrl: 'http://169.254.169.254/', params: { suite: 'gp', system: 'emis' }, requestedBy: 'x' }), OutboundUrlRefused);
+    await assert.rejects(runs.request({ integrationId: ids[4], kind: 'conformance', targetUrl: 'http://evil.test/', params: { suite: 'gp', system: 'emis' }, requestedBy: 'x' }), /evil\.test resolves to 10\.0\.0\.1/);
+    await assert.rejects(runs.request({ integrationId: ids[4], kind: 'conformance', targetUrl: healthy.url, params: { suite: 'gp', system: 'nope' }, requestedBy: 'x' }), RunRequestInvalid);
+    await assert.rejects(runs.request({ integrationId: ids[4], kind: 'capacity', targetUrl: healthy.url, params: {}, requestedBy: 'x' }), (e: unknown) => e instanceof RunRequestInvalid && e.field === 'populationCovered');
     assert.equal((await db.query('SELECT count(*)::int AS n FROM pipeline_runs'))[0].n, before);
     // One job per run ever requested: the refusals wrote none.
     assert.equal((await db.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'pipeline-runs'`))[0].n, before);
-    assert.deepEqual(await runs.list('4'), []);
+    assert.deepEqual(await runs.list(ids[4]), []);
   });
 });
 
 describe('capacity runs', () => {
   test('steps at 25–150% of projected peak with latency percentiles, errors, verdict and cost estimate', async () => {
     // 100,000 people × 0.05 × 3 ÷ 28,800 s ≈ 0.52 rps: every step asks for at least 1 rps.
-    const queued = await runs.request({ integrationId: '5', kind: 'capacity', targetUrl: healthy.url, params: { populationCovered: 100_000, stepSeconds: 1, path: '/api/linkage' }, requestedBy: 'supplier-x' });
+    const queued = await runs.request({ integrationId: ids[5], kind: 'capacity', targetUrl: healthy.url, params: { populationCovered: 100_000, stepSeconds: 1, path: '/api/linkage' }, requestedBy: 'supplier-x' });
     const run = await finished(queued.id);
     assert.equal(run.status, 'passed', run.error ?? JSON.stringify(run.result));
     const r = run.result as { demand: { peakRps: number; formula: string }; steps: { percent: number; rps: number; requests: number; p50: number; p95: number; p99: number; errors: number; clientErrors: number }[]; cost: { monthlyCost: number; formula: string }; verdict: { passed: boolean } };
@@ -105,7 +108,7 @@ describe('capacity runs', () => {
   });
 
   test('against a sandbox answering 500: failed, errors counted at each step', async () => {
-    const queued = await runs.request({ integrationId: '6', kind: 'capacity', targetUrl: faulty.url, params: { populationCovered: 100_000, stepSeconds: 1 }, requestedBy: 'supplier-x' });
+    const queued = await runs.request({ integrationId: ids[6], kind: 'capacity', targetUrl: faulty.url, params: { populationCovered: 100_000, stepSeconds: 1 }, requestedBy: 'supplier-x' });
     const run = await finished(queued.id);
     assert.equal(run.status, 'failed');
     const r = run.result as { steps: { errors: number }[]; verdict: { reason: string } };
