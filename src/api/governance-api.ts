@@ -38,6 +38,7 @@ const Decision = Type.Object({
   outcome: Type.Union([Type.Literal('approve'), Type.Literal('defer'), Type.Literal('reject')]),
   rationale: Type.String(),
   decidedAt: Type.String({ format: 'date-time' }),
+  round: Type.String({ description: 'The prioritisation round (calendar quarter) it was decided in, e.g. 2026-Q4' }),
   score: Type.Number({ minimum: 0, maximum: 100 }),
   breakdown: Type.Array(Type.Object({ criterion: Type.String(), name: Type.String(), weight: Type.Integer(), points: Type.Union([Type.Integer(), Type.Null()]), maxPoints: Type.Integer(), weighted: Type.Integer() })),
   feedbackConsidered: Type.Integer({ description: 'Published public responses on this proposal and on the criteria when it was decided' }),

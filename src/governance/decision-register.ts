@@ -17,6 +17,8 @@ export interface RegisterEntry {
   outcome: DecisionOutcome;
   rationale: string;
   decidedAt: Date;
+  /** The prioritisation round (quarter) it was decided in. */
+  round: string;
   score: number;
   breakdown: Pick<ScoreLine, 'criterion' | 'name' | 'weight' | 'points' | 'maxPoints' | 'weighted'>[];
   feedbackConsidered: number;
@@ -36,7 +38,7 @@ export async function decisionRegister(deps: GovernanceDeps): Promise<RegisterEn
   const entries = proposals.flatMap((p) => p.decisions.map((d): RegisterEntry => ({
     decisionId: d.id, proposalId: p.id, title: p.title, summary: p.summary, serviceType: p.serviceType, serviceTypeName: p.serviceTypeName,
     supplier: p.supplierName, regionCode: p.regionCode, regionName: p.regionName,
-    outcome: d.outcome, rationale: d.rationale, decidedAt: d.decidedAt, score: d.score,
+    outcome: d.outcome, rationale: d.rationale, decidedAt: d.decidedAt, round: d.round, score: d.score,
     breakdown: d.breakdown.lines.map((l) => ({ criterion: l.criterion, name: l.name, weight: l.weight, points: l.points, maxPoints: l.maxPoints, weighted: l.weighted })),
     feedbackConsidered: d.feedbackConsidered,
     evidence: {

@@ -12,6 +12,7 @@ import { FIXTURE_ODS_DIR } from '../testing/factories.ts';
 import { feedbackSummary, moderateFeedback, pendingFeedback, submitFeedback } from './feedback.ts';
 import { GovernanceError, governanceAudit, type GovernanceActor } from './governance-access.ts';
 import { assessCriterion, backlog, decide, listProposals, recordSupport, submitProposal, viewProposal, type ProposalInput } from './proposals.ts';
+import { roundOf } from '../pipeline/rounds.ts';
 import { icbCoverage, loadScoringModel, populationPoints, scoreProposal } from './scoring.ts';
 import { logEngagement, registerSupplier, seedDemoSuppliers, supplierRecord, type GovernanceDeps } from './suppliers.ts';
 
@@ -34,6 +35,7 @@ const y63 = as('region', 'Y63');
 const a81001 = as('provider', 'A81001');
 
 const evidence = (over: Partial<ProposalInput> = {}): ProposalInput => ({
+  eligibleCommissioned: 'yes', eligibleFree: 'yes', eligiblePersonalised: 'yes',
   title: 'Online consultation for North East practices',
   summary: 'Patients ask their practice for help online and are triaged the same day.',
   serviceType: 'online-consultation',
@@ -144,6 +146,13 @@ describe('proposals', () => {
     await refused(() => submitProposal(deps, askdoc, evidence({ regionCode: 'W00' })), 'invalid', 'regionCode');
   });
 
+  it('refuses an ineligible service with the reason, and unanswered eligibility questions, saving nothing', async () => {
+    const notFree = await refused(() => submitProposal(deps, askdoc, evidence({ eligibleFree: 'no' })), 'invalid', 'eligibleFree');
+    assert.match(notFree.fields.eligibleFree, /not eligible: services in the app must be free for citizens at the point of use/);
+    await refused(() => submitProposal(deps, askdoc, evidence({ eligibleCommissioned: 'no' })), 'invalid', /commissioned by the NHS in England/);
+    await refused(() => submitProposal(deps, askdoc, evidence({ eligiblePersonalised: undefined })), 'invalid', 'eligiblePersonalised');
+  });
+
   it('an ICB proposes in its own region and supports its proposal by doing so', async () => {
     icbProposal = await submitProposal(deps, qhm, evidence({ title: 'CareBook-style triage', supplierId: 'triagepoint', regionCode: 'Y56' }));
     const p = await viewProposal(deps, qhm, icbProposal);
@@ -225,6 +234,8 @@ describe('proposals', () => {
     assert.equal(p.decisions[0].feedbackConsidered, 1);
     assert.equal(p.decisions[0].score, p.score.score);
     assert.equal(p.decisions[0].breakdown.lines.length, 6);
+    assert.equal(p.decisions[0].round, roundOf(new Date()), 'decided in this quarter\'s round');
+    assert.deepEqual(p.eligibility, { commissionedInEngland: true, freeAtPointOfUse: true, personalised: true });
     await refused(() => decide(deps, national, supplierProposal, { outcome: 'reject', rationale: 'Changed our mind' }), 'conflict');
     await refused(() => assessCriterion(deps, national, supplierProposal, { criterion: 'user-need', points: '1' }), 'conflict');
     await refused(() => recordSupport(deps, as('provider', 'A81001'), supplierProposal, { statement: 'x', processChange: 'no' }), 'conflict');

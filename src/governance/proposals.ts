@@ -22,6 +22,10 @@ export interface Evidence {
 
 /** What a proposer submits: every field a string as a form posts it, checked here. */
 export interface ProposalInput {
+  /** Eligibility: 'yes' or 'no' to each of the three questions; every answer must be yes. */
+  eligibleCommissioned?: string;
+  eligibleFree?: string;
+  eligiblePersonalised?: string;
   title?: string;
   summary?: string;
   serviceType?: string;
@@ -64,6 +68,8 @@ export interface DecisionRecord {
   feedbackConsidered: number;
   decidedBy: string;
   decidedAt: Date;
+  /** The prioritisation round (quarter) it was decided in, e.g. 2026-Q4. */
+  round: string;
 }
 
 export interface Proposal {
@@ -82,6 +88,8 @@ export interface Proposal {
   status: ProposalStatus;
   createdBy: string;
   createdAt: Date;
+  /** The eligibility answers given with the proposal (null for proposals made before they were asked). */
+  eligibility: Eligibility | null;
   evidence: Evidence;
   support: SupportRecord[];
   /** Population and practices covered by the ICBs that recorded support. */
@@ -90,6 +98,18 @@ export interface Proposal {
   score: Score;
   decisions: DecisionRecord[];
 }
+
+export interface Eligibility { commissionedInEngland: boolean; freeAtPointOfUse: boolean; personalised: boolean }
+
+/** The eligibility questions asked before a proposal is accepted, and why a 'no' ends it. */
+export const ELIGIBILITY = [
+  { field: 'eligibleCommissioned', key: 'commissionedInEngland', question: 'Is the service commissioned by the NHS in England?', missing: 'Select whether the service is commissioned by the NHS in England',
+    no: 'The service is not eligible: only services commissioned by the NHS in England can join the app. Propose it once an ICB or region commissions it' },
+  { field: 'eligibleFree', key: 'freeAtPointOfUse', question: 'Is it free for citizens at the point of use?', missing: 'Select whether the service is free at the point of use',
+    no: 'The service is not eligible: services in the app must be free for citizens at the point of use' },
+  { field: 'eligiblePersonalised', key: 'personalised', question: 'Is it personalised to the citizen using it?', missing: 'Select whether the service is personalised to the citizen',
+    no: 'The service is not eligible: services in the app must be personalised to the signed-in citizen, not general information' },
+] as const;
 
 const OPEN: ProposalStatus[] = ['open', 'deferred'];
 const TEXT_MAX = 4000;
@@ -144,6 +164,7 @@ export interface CheckedProposal {
   supplierId: string;
   supplierName: string;
   regionCode: string;
+  eligibility: Eligibility;
   evidence: Evidence;
 }
 
@@ -152,6 +173,12 @@ export async function checkProposal(deps: GovernanceDeps, actor: GovernanceActor
   const input = { ...given };
   const bad = new Invalid();
   const { role, regionCode } = proposerRole(deps, actor, input, bad);
+  for (const q of ELIGIBILITY) {
+    const answer = input[q.field];
+    if (answer === 'no') bad.add(q.field, q.no);
+    else if (answer !== 'yes') bad.add(q.field, q.missing);
+  }
+  const eligibility: Eligibility = { commissionedInEngland: true, freeAtPointOfUse: true, personalised: true };
   const title = text(bad, 'title', input.title, 'Enter a title for the service', 200);
   const summary = text(bad, 'summary', input.summary, 'Describe the service');
   const serviceType = input.serviceType as ProposableType;
@@ -180,16 +207,16 @@ export async function checkProposal(deps: GovernanceDeps, actor: GovernanceActor
     'added-value': { statement: text(bad, 'addedValue', input.addedValue, 'Enter the value the service adds to the app') },
   };
   bad.throwIfAny();
-  return { role: role as CheckedProposal['role'], title, summary, serviceType, integrationMethod: input.integrationMethod as 'native' | 'web', supplierId: supplier!.id, supplierName: supplier!.name, regionCode, evidence };
+  return { role: role as CheckedProposal['role'], title, summary, serviceType, integrationMethod: input.integrationMethod as 'native' | 'web', supplierId: supplier!.id, supplierName: supplier!.name, regionCode, eligibility, evidence };
 }
 
 export async function submitProposal(deps: GovernanceDeps, actor: GovernanceActor, input: ProposalInput): Promise<string> {
-  const { role, title, summary, serviceType, integrationMethod, supplierId, regionCode, evidence } = await checkProposal(deps, actor, input);
+  const { role, title, summary, serviceType, integrationMethod, supplierId, regionCode, eligibility, evidence } = await checkProposal(deps, actor, input);
   return deps.db.transaction(async (tx) => {
     const [row] = await tx.query<{ id: string }>(
-      `INSERT INTO proposals (title, summary, service_type, integration_method, supplier_id, proposer_role, proposer_organisation, region_code, created_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [title, summary, serviceType, integrationMethod, supplierId, role.role, role.organisation, regionCode, actor.sub]);
+      `INSERT INTO proposals (title, summary, service_type, integration_method, supplier_id, proposer_role, proposer_organisation, region_code, created_by, eligibility)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+      [title, summary, serviceType, integrationMethod, supplierId, role.role, role.organisation, regionCode, actor.sub, JSON.stringify(eligibility)]);
     const id = String(row.id);
     for (const [criterion, value] of Object.entries(evidence)) {
       await tx.query('INSERT INTO proposal_evidence (proposal_id, criterion, evidence) VALUES ($1, $2, $3)', [id, criterion, JSON.stringify(value)]);
@@ -198,7 +225,7 @@ export async function submitProposal(deps: GovernanceDeps, actor: GovernanceActo
     if (role.role === 'commissioner') {
       await tx.query('INSERT INTO proposal_support (proposal_id, kind, organisation, statement, recorded_by) VALUES ($1, $2, $3, $4, $5)', [id, 'commissioner', role.organisation, evidence['commissioner-support'].statement, actor.sub]);
     }
-    await auditChange(deps.audit, tx, actor, role, { action: 'submit-proposal', resource: `proposal:${id}`, after: { title, summary, serviceType, supplierId, regionCode, evidence } });
+    await auditChange(deps.audit, tx, actor, role, { action: 'submit-proposal', resource: `proposal:${id}`, after: { title, summary, serviceType, supplierId, regionCode, eligibility, evidence } });
     return id;
   });
 }
@@ -269,12 +296,14 @@ function build(deps: GovernanceDeps, r: Row, model: Criterion[], evidence: Row[]
     proposerRole: r.proposer_role as Proposal['proposerRole'], proposerOrganisation: r.proposer_organisation as string,
     regionCode: r.region_code as string, regionName: REGION_NAMES[r.region_code as string] ?? (r.region_code as string),
     status: r.status as ProposalStatus, createdBy: r.created_by as string, createdAt: new Date(r.created_at as string),
+    eligibility: (r.eligibility as Eligibility | null) ?? null,
     evidence: ev, support: sup,
     coverage: { icbs, practices: icbs.reduce((n, c) => n + c.practices, 0), population },
     assessments: assessed, score,
     decisions: mine(decisions).map((d) => ({
       id: String(d.id), outcome: d.outcome as DecisionOutcome, rationale: d.rationale as string, score: Number(d.score),
       breakdown: d.breakdown as Score, feedbackConsidered: Number(d.feedback_considered), decidedBy: d.decided_by as string, decidedAt: new Date(d.decided_at as string),
+      round: d.round as string,
     })),
   };
 }

@@ -7,18 +7,20 @@ import { feedbackSummary, moderateFeedback, pendingFeedback, RATING_NAMES } from
 import { denied, GovernanceError, governanceAudit, hasRole, type GovernanceActor } from '../governance/governance-access.ts';
 import { governanceDeps } from '../governance/governance-deps.ts';
 import {
-  assessCriterion, backlog, checkProposal, decide, listProposals, recordSupport, strategicPriorities, submitProposal, viewProposal,
+  assessCriterion, backlog, checkProposal, decide, ELIGIBILITY, listProposals, recordSupport, strategicPriorities, submitProposal, viewProposal,
   type Proposal, type ProposalInput,
 } from '../governance/proposals.ts';
 import { loadScoringModel, MAX_POINTS, POPULATION_ASSUMPTION } from '../governance/scoring.ts';
 import { FRAMEWORKS, listSuppliers, logEngagement, registerSupplier, SERVICE_TYPE_NAMES, supplierRecord } from '../governance/suppliers.ts';
 import { ENGLAND_REGIONS } from '../reference/regions.ts';
+import { integrationForProposal } from '../pipeline/integrations.ts';
+import { roundOf } from '../pipeline/rounds.ts';
 import { OUTCOME_NAMES, formErrorsFrom } from './decisions-web.ts';
 import { requirePortalStaff, type PortalPage } from './portal-web.ts';
 
 const STATUS_NAMES: Record<Proposal['status'], string> = { open: 'Open', deferred: 'Deferred', approved: 'Approved', rejected: 'Rejected' };
 const STATUS_TAGS: Record<Proposal['status'], string> = { open: 'nhsuk-tag--blue', deferred: 'nhsuk-tag--yellow', approved: 'nhsuk-tag--green', rejected: 'nhsuk-tag--red' };
-const PROPOSAL_FIELDS = ['title', 'summary', 'serviceType', 'integrationMethod', 'supplierId', 'regionCode', 'userNeed', 'userNeedSource', 'citizenFacing', 'citizenFacingExplanation', 'priorityExplanation', 'providerSupport', 'processChange', 'commissionerSupport', 'icbs', 'addedValue'] as const;
+const PROPOSAL_FIELDS = ['eligibleCommissioned', 'eligibleFree', 'eligiblePersonalised', 'title', 'summary', 'serviceType', 'integrationMethod', 'supplierId', 'regionCode', 'userNeed', 'userNeedSource', 'citizenFacing', 'citizenFacingExplanation', 'priorityExplanation', 'providerSupport', 'processChange', 'commissionerSupport', 'icbs', 'addedValue'] as const;
 
 type Body = Record<string, string | string[] | undefined>;
 
@@ -57,7 +59,7 @@ export async function governanceWeb(portal: FastifyInstance, deps: AppDeps, page
       { text: STATUS_NAMES[p.status] },
     ];
     return page(reply, 'portal-proposals.njk', {
-      title: national ? (region ? `Backlog for ${ENGLAND_REGIONS[region]}` : 'National backlog') : 'Proposals',
+      title: national ? (region ? `Backlog for ${ENGLAND_REGIONS[region]}` : 'National backlog') : 'Proposals', round: roundOf(new Date()),
       national, region, regions: Object.entries(ENGLAND_REGIONS).map(([value, text]) => ({ value, text, selected: value === region })),
       canPropose: actor.roles.some((r) => ['supplier', 'commissioner', 'region'].includes(r.role)),
       rows: list.map(row), decidedRows: decided.map(row), back: { href: '/portal' },
@@ -79,6 +81,7 @@ export async function governanceWeb(portal: FastifyInstance, deps: AppDeps, page
       methodItems: [{ value: 'native', text: 'Native: the app calls the supplier\'s API' }, { value: 'web', text: 'Web integration: the supplier\'s own pages, with single sign-on' }].map((m) => ({ ...m, checked: m.value === values.integrationMethod })),
       regionItems: [{ value: '', text: 'Select a region' }, ...Object.entries(ENGLAND_REGIONS).map(([value, text]) => ({ value, text, selected: value === values.regionCode }))],
       priorityItems: priorities.map((p) => ({ value: p.code, text: p.name, checked: (values.priorities ?? []).includes(p.code) })),
+      eligibilityQuestions: ELIGIBILITY.map((q) => ({ field: q.field, question: q.question, value: values[q.field] })),
       yesNo: (v?: string) => [{ value: 'yes', text: 'Yes', checked: v === 'yes' }, { value: 'no', text: 'No', checked: v === 'no' }],
       frameworks: Object.values(FRAMEWORKS).map((f) => `${f.name}: ${SERVICE_TYPE_NAMES[f.serviceType].toLowerCase()}`).join('; '),
       csrfToken: reply.generateCsrf(), ...(err ? formErrorsFrom(err).toView() : {}),
@@ -100,6 +103,7 @@ export async function governanceWeb(portal: FastifyInstance, deps: AppDeps, page
     const priorities = await strategicPriorities(deps.db);
     const e = checked.evidence;
     const rows = [
+      ['Eligibility', 'Commissioned in England, free at the point of use, personalised to the citizen'],
       ['Title', checked.title], ['Description', checked.summary], ['Type of service', SERVICE_TYPE_NAMES[checked.serviceType]],
       ['Integration', checked.integrationMethod === 'native' ? 'Native' : 'Web integration'], ['Supplier', checked.supplierName], ['Region', ENGLAND_REGIONS[checked.regionCode] ?? checked.regionCode],
       ['User need', e['user-need'].statement], ['Source of the evidence', e['user-need'].source],
@@ -166,7 +170,7 @@ export async function governanceWeb(portal: FastifyInstance, deps: AppDeps, page
     const assessed = model.filter((c) => c.method === 'assessed');
     const values = opts.values ?? {};
     return page(reply, 'portal-proposal.njk', {
-      title: p.title, p, back: { href: '/portal/proposals' }, done: DONE[(req.query as { done?: string }).done ?? ''],
+      title: p.title, p, back: { href: '/portal/proposals' }, integrationId: p.status === 'approved' ? await integrationForProposal(deps.db, p.id) : undefined, done: DONE[(req.query as { done?: string }).done ?? ''],
       statusName: STATUS_NAMES[p.status], statusTag: STATUS_TAGS[p.status], evidenceRows, scoreRows, supportRows, assumption: POPULATION_ASSUMPTION,
       decisions: p.decisions.map((d) => ({ ...d, outcomeName: OUTCOME_NAMES[d.outcome], responses: plural(d.feedbackConsidered, 'public response') })),
       coverageText: `${p.coverage.population.toLocaleString('en-GB')} people in ${plural(p.coverage.practices, 'practice')}`,

@@ -85,7 +85,7 @@ CREATE TABLE assurance_evidence (
 );
 
 -- An approved proposal always has its integration, opened at solution design in the decision's round, whatever
--- path approved it. The function body keeps no line ending in a semicolon (the migration runner splits on those).
+-- path approved it (approval is a status change; rows inserted already approved, as some tests do, bring their own). The function body keeps no line ending in a semicolon (the migration runner splits on those).
 CREATE FUNCTION open_integration_on_approval() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO integrations (proposal_id, supplier_id, service_type, integration_method, round)
@@ -97,8 +97,8 @@ BEGIN
   ; END
 $$;
 
-CREATE TRIGGER proposals_open_integration AFTER INSERT OR UPDATE OF status ON proposals
-  FOR EACH ROW WHEN (NEW.status = 'approved') EXECUTE FUNCTION open_integration_on_approval();
+CREATE TRIGGER proposals_open_integration AFTER UPDATE OF status ON proposals
+  FOR EACH ROW WHEN (NEW.status = 'approved' AND OLD.status <> 'approved') EXECUTE FUNCTION open_integration_on_approval();
 
 -- Proposals approved before this migration.
 INSERT INTO integrations (proposal_id, supplier_id, service_type, integration_method, round)
