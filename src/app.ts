@@ -15,6 +15,7 @@ import type { RelyingParty } from './identity/relying-party.ts';
 import type { SessionStore } from './identity/sessions.ts';
 import type { Store } from './store/store.ts';
 import type { SupplierPolicies } from './integrations/resilience.ts';
+import type { RunService } from './pipeline/runs/run-service.ts';
 import { securityHeaders, serveNhsukAssets } from './views/http.ts';
 import { apiRoutes } from './api/api-routes.ts';
 import { citizenWeb } from './web/citizen-web.ts';
@@ -37,6 +38,8 @@ export interface AppDeps {
   supplierUrls: Record<string, string>;
   /** One resilience policy per supplier. */
   policies: SupplierPolicies;
+  /** Assurance runs against suppliers' endpoints (the portal's run pages). */
+  runs?: RunService;
   logger?: FastifyServerOptions['logger'];
 }
 

@@ -29,6 +29,8 @@ export interface Config {
   outboundAllowList: string[];
   /** Ceiling on the request rate a capacity run may send, whatever the projected peak. */
   capacityMaxRps: number;
+  /** The Chromium that accessibility runs drive. */
+  chromiumPath: string;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -61,5 +63,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandboxBasePort: int(env.SANDBOX_BASE_PORT, port + 100, 'SANDBOX_BASE_PORT'),
     outboundAllowList: (env.OUTBOUND_ALLOW_LIST ?? '127.0.0.0/8,::1').split(',').map((s) => s.trim()).filter(Boolean),
     capacityMaxRps: int(env.CAPACITY_MAX_RPS, 200, 'CAPACITY_MAX_RPS'),
+    chromiumPath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   };
 }

@@ -20,6 +20,8 @@ import { importOdsDirectory } from './reference/ods-import.ts';
 import { loadPracticeDirectory } from './reference/practice-directory.ts';
 import { openStore } from './store/open.ts';
 import { SupplierPolicies } from './integrations/resilience.ts';
+import { OutboundGuard } from './integrations/outbound-guard.ts';
+import { RunService } from './pipeline/runs/run-service.ts';
 import { sandboxes } from '../sandboxes/registry.ts';
 import type { Store } from './store/store.ts';
 
@@ -52,6 +54,8 @@ export interface RunningSystem {
   demoStaff: DemoStaffMember[];
   supplierUrls: Record<string, string>;
   policies: SupplierPolicies;
+  /** Assurance runs (conformance, accessibility, capacity) on the job queue. */
+  runs: RunService;
   close(): Promise<void>;
 }
 
@@ -151,9 +155,14 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     const supplierUrls = opts.supplierUrls ?? defaultSupplierUrls(config);
     const policies = new SupplierPolicies({ timeoutMs: 3000 });
 
+    // Assurance runs: the queue's worker starts once the store is ready and stops before it closes.
+    const runs = new RunService({ db, guard: new OutboundGuard({ allow: config.outboundAllowList }), capacityMaxRps: config.capacityMaxRps, chromiumPath: config.chromiumPath });
+    await runs.start();
+    closers.push(() => runs.stop());
+
     const app = await buildApp({
       config, db, sessions, catalog, audit: new AuditLog(db), citizenRp, staffRp, redis, supplierUrls, policies,
-      identityOrigin: new URL(issuer).origin,
+      identityOrigin: new URL(issuer).origin, runs,
       logger: opts.logger === undefined ? false : (opts.logger as never),
     });
     await opts.beforeListen?.(app);
@@ -161,7 +170,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     closers.push(() => app.close());
 
     return {
-      config, db, app, idp, url: config.publicUrl, issuer, catalog, sessions, demoPeople, demoStaff, supplierUrls, policies,
+      config, db, app, idp, url: config.publicUrl, issuer, catalog, sessions, demoPeople, demoStaff, supplierUrls, policies, runs,
       async close() {
         // Reverse order of start: stop taking requests first, close the store last.
         for (const c of closers.reverse()) await c().catch(() => {});

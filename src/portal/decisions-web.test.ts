@@ -22,6 +22,7 @@ const national: GovernanceActor = { sub: 'nat', roles: [{ role: 'national-team',
 const qhm: GovernanceActor = { sub: 'qhm', roles: [{ role: 'commissioner', organisation: 'QHM' }] };
 
 const proposal = (title: string) => ({
+  eligibleCommissioned: 'yes', eligibleFree: 'yes', eligiblePersonalised: 'yes',
   title, summary: 'Triage online, replies the same day.', serviceType: 'online-consultation', integrationMethod: 'native', supplierId: 'askdoc',
   userNeed: 'Phone lines are busy at 8am.', userNeedSource: 'Patient survey 2025', citizenFacing: 'yes', priorities: ['primary-care-access'],
   priorityExplanation: 'Easier access.', providerSupport: 'Piloted at A81001', processChange: 'no', commissionerSupport: 'QHM funds it', icbs: 'QHM', addedValue: 'One place for patients.',

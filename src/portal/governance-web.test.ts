@@ -35,6 +35,7 @@ async function postForm(who: string, formPage: string, url: string, form: Record
 const count = async (table: string) => (await system.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
 
 const proposal = {
+  eligibleCommissioned: 'yes', eligibleFree: 'yes', eligiblePersonalised: 'yes',
   title: 'AskDoc in the North East', summary: 'Online consultation with same-day triage.', serviceType: 'online-consultation', integrationMethod: 'native',
   supplierId: 'askdoc', regionCode: 'Y63', userNeed: 'Phone lines are jammed at 8am.', userNeedSource: 'Practice audit 2025', citizenFacing: 'yes',
   priorities: ['primary-care-access', 'staff-burden'], priorityExplanation: 'Fewer calls, better routing.', providerSupport: 'A81001 piloted it.',

@@ -56,6 +56,7 @@ describe('portal in a real browser', () => {
     assert.match(await page.title(), /^Error: /);
     await checkAxe(page, 'proposal form with errors');
     await screenshot(page, 'portal-proposal-errors');
+    for (const q of ['#eligibleCommissioned', '#eligibleFree', '#eligiblePersonalised']) await page.locator(q).check();
     await page.fill('#title', 'AskDoc in the North East');
     await page.fill('#summary', 'Online consultation with same-day triage.');
     await page.selectOption('#supplierId', 'askdoc');
