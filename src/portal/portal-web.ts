@@ -17,6 +17,7 @@ import { decisionsWeb } from './decisions-web.ts';
 import { governanceWeb } from './governance-web.ts';
 import { commissioningWeb } from './commissioning-web.ts';
 import { monitoringWeb } from './monitoring-web.ts';
+import { pipelineWeb } from './pipeline-web.ts';
 import { GovernanceError } from '../governance/governance-access.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -158,6 +159,7 @@ export async function portalWeb(app: FastifyInstance, deps: AppDeps): Promise<vo
     await governanceWeb(portal, deps, page);
     await commissioningWeb(portal, deps, page);
     await monitoringWeb(portal, deps, page);
+    await pipelineWeb(portal, deps, page);
 
     portal.get('/signed-out', async (_req, reply) => page(reply, 'portal-signed-out.njk', { title: 'You have signed out', nav: 'signedOut' }));
 
