@@ -1,0 +1,138 @@
+// The run pages: starting a run (CSRF, a refused URL shown in the NHS error pattern with nothing queued), the
+// progress page that refreshes itself while the run is active, the result with its per-check table, the capacity
+// chart, the JSON progress, and denials through the injected authorize.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { startSandbox, type RunningSandbox } from '../../sandboxes/common/server.ts';
+import { sandboxes } from '../../sandboxes/registry.ts';
+import { AccessDeniedError, NotSignedInError } from '../access/request-context.ts';
+import { insertTestIntegration } from '../pipeline/runs/test-integrations.ts';
+import type { RunningSystem } from '../system.ts';
+import { signedInCitizen, signedInStaff, startTestSystem } from '../testing/factories.ts';
+import { latencyChart, runsWeb } from './runs-web.ts';
+
+let system: RunningSystem;
+let emis: RunningSandbox;
+let integrationId: string;
+const cookies: Record<string, string> = {};
+
+before(async () => {
+  emis = await startSandbox(sandboxes.find((s) => s.name === 'gp-emis')!, { port: 0 });
+  const lazy = { get runs() { return system.runs; } };
+  system = await startTestSystem({}, {
+    beforeListen: async (app: FastifyInstance) => {
+      await app.register(async (portal) => {
+        await runsWeb(portal, lazy, {
+          // The pipeline decides who may act; here: the supplier 'runs-test-supplier' may start and view, the national team may view.
+          authorize: async (staff, _id, action) => {
+            const ok = staff.roles.some((r) => (r.role === 'supplier' && r.organisation === 'runs-test-supplier') || (r.role === 'national-team' && action === 'view'));
+            if (!ok) throw new AccessDeniedError('not allowed');
+          },
+          integrationInfo: async () => ({ supplierId: 'runs-test-supplier', serviceType: 'gp-system', integrationMethod: 'native', populationCovered: 100_000 }),
+        });
+        portal.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
+          if (err instanceof NotSignedInError) return reply.code(303).header('location', '/portal/auth/sign-in').send();
+          if (err instanceof AccessDeniedError) return reply.code(403).send('denied');
+          if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') return reply.code(403).send('csrf');
+          return reply.code(err.statusCode ?? 500).send(err.message);
+        });
+      }, { prefix: '/portal' });
+    },
+  });
+  integrationId = await insertTestIntegration(system.db);
+  cookies.supplier = (await signedInStaff(system, { role: 'supplier', organisation: 'runs-test-supplier' })).cookie;
+  cookies.other = (await signedInStaff(system, { role: 'supplier', organisation: 'someone-else' })).cookie;
+  cookies.national = (await signedInStaff(system, { role: 'national-team', organisation: 'X26' })).cookie;
+  cookies.citizen = (await signedInCitizen(system)).cookie;
+});
+after(async () => {
+  await system.close();
+  await emis.close();
+});
+
+const get = (who: string | undefined, url: string) => system.app.inject({ url, headers: who ? { cookie: cookies[who] } : {} });
+async function post(who: string, form: Record<string, string>, withToken = true) {
+  const page = await get(who, `/portal/integrations/${integrationId}/runs/new`);
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? 'none';
+  const csrfCookie = String(page.headers['set-cookie'] ?? '').split(';')[0];
+  const body = new URLSearchParams(withToken ? { _csrf: token, ...form } : form);
+  return system.app.inject({ method: 'POST', url: `/portal/integrations/${integrationId}/runs`, headers: { cookie: `${cookies[who]}; ${csrfCookie}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
+}
+const runCount = async () => (await system.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pipeline_runs'))[0].n;
+
+async function waitFinished(url: string) {
+  for (let i = 0; i < 300; i++) {
+    const j = (await get('supplier', `${url}.json`)).json() as { finished: boolean; status: string };
+    if (j.finished) return j;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('run did not finish');
+}
+
+describe('run pages', () => {
+  test('a refused URL is shown in the error summary and beside the field; nothing is queued', async () => {
+    const before = await runCount();
+    const res = await post('supplier', { kind: 'conformance', targetUrl: 'http://169.254.169.254/latest', system: 'emis' });
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /nhsuk-error-summary/);
+    assert.match(res.body, /href="#targetUrl"/);
+    assert.match(res.body, /169\.254\.169\.254 is not on the list of hosts Front Door may call/);
+    assert.match(res.body, /<title>Error: /);
+    const bad = await post('supplier', { kind: 'capacity', targetUrl: emis.url, populationCovered: 'lots' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /Enter the population covered as a number/);
+    assert.equal(await runCount(), before);
+  });
+
+  test('denials: other supplier, viewer starting, citizen, no session, missing CSRF', async () => {
+    assert.equal((await get('other', `/portal/integrations/${integrationId}/runs/new`)).statusCode, 403);
+    assert.equal((await get('national', `/portal/integrations/${integrationId}/runs/new`)).statusCode, 403);
+    assert.equal((await get('citizen', `/portal/integrations/${integrationId}/runs/new`)).statusCode, 403);
+    assert.equal((await get(undefined, `/portal/integrations/${integrationId}/runs/new`)).statusCode, 303);
+    const before = await runCount();
+    assert.equal((await post('supplier', { kind: 'conformance', targetUrl: emis.url, system: 'emis' }, false)).statusCode, 403);
+    assert.equal(await runCount(), before);
+  });
+
+  test('a conformance run: progress page refreshes while active, then shows PASS rows and stops refreshing', async () => {
+    const res = await post('supplier', { kind: 'conformance', targetUrl: emis.url, system: 'emis' });
+    assert.equal(res.statusCode, 303, res.body);
+    const url = String(res.headers.location);
+    assert.match(url, new RegExp(`^/portal/integrations/${integrationId}/runs/\\d+$`));
+    const early = await get('supplier', url);
+    if (/Queued|Running/.test(early.body)) {
+      assert.match(early.body, /<meta http-equiv="refresh" content="2">/);
+      assert.match(early.body, /<progress id="run-progress"[^>]*max="100"/);
+    }
+    const j = await waitFinished(url);
+    assert.equal(j.status, 'passed');
+    const done = await get('national', url);
+    assert.equal(done.statusCode, 200);
+    assert.doesNotMatch(done.body, /http-equiv="refresh"/);
+    assert.match(done.body, /PASS/);
+    assert.match(done.body, /Conformance checks/);
+    assert.equal((await get('other', url)).statusCode, 403);
+    assert.equal((await get('supplier', `/portal/integrations/${integrationId}/runs/999999`)).statusCode, 404);
+  });
+
+  test('a capacity run shows the demand formula, steps table, SVG chart and cost model', async () => {
+    const res = await post('supplier', { kind: 'capacity', targetUrl: emis.url, populationCovered: '100000', stepSeconds: '1' });
+    assert.equal(res.statusCode, 303, res.body);
+    const url = String(res.headers.location);
+    await waitFinished(url);
+    const page = await get('supplier', url);
+    assert.match(page.body, /100,000 people × 0\.05 uptake × 3 peak factor/);
+    assert.match(page.body, /<svg[^>]*role="img"[^>]*aria-labelledby="chart-title chart-desc"/);
+    assert.match(page.body, /Latency and errors at each load step/);
+    assert.match(page.body, /£400 fixed/);
+    assert.doesNotMatch(page.body, /style="/);
+  });
+
+  test('the chart is accessible SVG with no inline styles', () => {
+    const svg = latencyChart([{ percent: 25, rps: 1, capped: false, requests: 5, achievedRps: 1, p50: 2, p95: 3, p99: 4, errors: 0, clientErrors: 0 }, { percent: 100, rps: 4, capped: false, requests: 20, achievedRps: 4, p50: 3, p95: 5, p99: 9, errors: 0, clientErrors: 0 }], 1000);
+    assert.match(svg, /<title id="chart-title">/);
+    assert.match(svg, /<desc id="chart-desc">[^<]*25% \(1 rps\): p50 2 ms, p99 4 ms/);
+    assert.doesNotMatch(svg, /style=/);
+  });
+});
