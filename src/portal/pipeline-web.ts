@@ -192,7 +192,7 @@ export async function pipelineWeb(portal: FastifyInstance, deps: AppDeps, page: 
     const fields = form.fields.filter((f) => f.name !== 'webUrl' || i.integrationMethod === 'web')
       .map((f) => ({ ...f, value: v[f.name] ?? '', items: f.items?.map((it) => ({ ...it, checked: v[f.name] === it.value })) }));
     return page(reply, 'portal-integration-form.njk', {
-      title: form.title, caption: `${i.title} (integration ${i.id})`, intro: form.intro, fields, button: form.button,
+      title: form.title, caption: `${i.title} (integration ${i.id})`, intro: form.intro, fields, buttonText: form.button,
       action: `/portal/integrations/${i.id}/${step}`, back: { href: `/portal/integrations/${i.id}` }, csrfToken: reply.generateCsrf(),
       ...(err ? formErrorsFrom(err).toView() : {}),
     }, err ? 400 : 200);
@@ -257,7 +257,7 @@ export async function pipelineWeb(portal: FastifyInstance, deps: AppDeps, page: 
     const i = await viewIntegration(p, actor, req.params.id);
     const gates = await gateReport(p, i);
     return page(reply, 'portal-integration-form.njk', {
-      title: 'Put this service live', caption: `${i.title} (integration ${i.id})`, button: 'Continue', action: `/portal/integrations/${i.id}/go-live/check`,
+      title: 'Put this service live', caption: `${i.title} (integration ${i.id})`, buttonText: 'Continue', action: `/portal/integrations/${i.id}/go-live/check`,
       intro: `Going live needs every gate passed (${gates.filter((g) => g.state === 'passed').length} of ${gates.length} have). The service then joins the catalog, for ICBs to commission.`,
       fields: [{ kind: 'textarea', name: 'reason', label: 'Why is the service ready to go live?', value: values.reason ?? '' }],
       back: { href: `/portal/integrations/${i.id}` }, csrfToken: reply.generateCsrf(), ...(err ? formErrorsFrom(err).toView() : {}),
