@@ -148,6 +148,8 @@ describe('integration pipeline pages', () => {
     const assurance = await get('askdoc', page());
     for (const kind of Object.keys(runs)) assert.match(assurance.body, new RegExp(`href="/portal/integrations/${id}/runs/${runs[kind]}"`), `links to the ${kind} run`);
     assert.match(assurance.body, /action="\/portal\/integrations\/\d+\/runs"[\s\S]*name="kind" value="capacity"[\s\S]*name="populationCovered"[^>]*value="250000"/, 'capacity defaults to the supporting ICBs\' population');
+    assert.equal((await get('qhm', page(`/runs/${runs.conformance}`))).statusCode, 200, 'the run page opens for a supporting ICB');
+    assert.equal((await get('carebook', page(`/runs/${runs.conformance}`))).statusCode, 403, 'and not for another supplier');
     assert.equal((await postForm('national', page(), page('/advance'), { to: 'connection-agreement' })).statusCode, 303);
 
     const early = await postForm('national', page('/go-live'), page('/go-live/check'), { reason: 'Ready' });

@@ -8,12 +8,13 @@ import { suiteFor } from '../conformance/suites.ts';
 import { GovernanceError, hasRole, type GovernanceActor } from '../governance/governance-access.ts';
 import { governanceDeps } from '../governance/governance-deps.ts';
 import {
-  advance, checkGoLive, completeChecklistItem, DSPT_STATUSES, gateReport, goLive, IDENTITY_LEVELS, issueCredentials, listIntegrations, nextStage,
+  advance, authorize, checkGoLive, integrationInfo, completeChecklistItem, DSPT_STATUSES, gateReport, goLive, IDENTITY_LEVELS, issueCredentials, listIntegrations, nextStage,
   recordAgreement, recordDesign, recordDspt, registerEndpoint, retire, ROUTE, signOffSafety, STAGE_NAMES, viewIntegration,
   type Gate, type Integration, type PipelineDeps, type Stage,
 } from '../pipeline/integrations.ts';
 import { latestRuns } from '../pipeline/runs/run-service.ts';
 import { formErrorsFrom } from './decisions-web.ts';
+import { runsWeb } from './runs-web.ts';
 import { requirePortalStaff, type PortalPage } from './portal-web.ts';
 
 type Body = Record<string, string | string[] | undefined>;
@@ -291,5 +292,19 @@ export async function pipelineWeb(portal: FastifyInstance, deps: AppDeps, page: 
       throw err;
     }
     return reply.redirect(`/portal/integrations/${req.params.id}?done=live`, 303);
+  });
+
+  // ---- assurance runs: their pages decide access through this pipeline's rules ------------------------------------
+  await runsWeb(portal, deps, {
+    page,
+    authorize: async (staff, integrationId, action) => authorize(await pipeline(), staff, integrationId, action),
+    integrationInfo: async (integrationId) => {
+      try {
+        return await integrationInfo(await pipeline(), integrationId);
+      } catch (err) {
+        if (err instanceof GovernanceError && err.kind === 'not-found') return undefined;
+        throw err;
+      }
+    },
   });
 }
