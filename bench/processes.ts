@@ -32,7 +32,7 @@ export async function startSandboxProcess(name: string): Promise<{ url: string; 
 
 export interface PlatformProcess { url: string; cookie: string; store: string; child: ChildProcess }
 
-export async function startPlatformProcess(opts: { supplierUrls: Record<string, string>; nhsNumber: string; gpRoutes?: boolean }): Promise<PlatformProcess> {
+export async function startPlatformProcess(opts: { supplierUrls: Record<string, string>; nhsNumber: string; gpRoutes?: boolean; env?: Record<string, string> }): Promise<PlatformProcess> {
   const databaseUrl = process.env.BENCH_DATABASE_URL;
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(root, 'bench/serve-platform.ts')], {

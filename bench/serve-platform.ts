@@ -18,6 +18,8 @@ interface ServeOptions {
   gpRoutes?: boolean;
   /** A PostgreSQL server (a private schema, dropped afterwards) instead of embedded PGlite. */
   databaseUrl?: string;
+  /** Configuration (as environment variables) on top of the test defaults. */
+  env?: Record<string, string>;
 }
 
 const opts = JSON.parse(process.env.BENCH_PLATFORM ?? '{}') as ServeOptions;
@@ -26,7 +28,7 @@ const db: Store | undefined = opts.databaseUrl ? await openStore({ databaseUrl: 
 const gp = opts.gpRoutes ? gpBenchRoutes() : undefined;
 // Embedded PGlite keeps its files in a data folder, as `npm start` does (not in memory, as tests do).
 const dataDir = db ? undefined : await mkdtemp(path.join(tmpdir(), 'front-door-bench-'));
-const system = await startTestSystem(dataDir ? { DATA_DIR: dataDir } : {}, { db, inMemory: !dataDir, supplierUrls: opts.supplierUrls, beforeListen: gp?.register });
+const system = await startTestSystem({ ...opts.env, ...(dataDir ? { DATA_DIR: dataDir } : {}) }, { db, inMemory: !dataDir, supplierUrls: opts.supplierUrls, beforeListen: gp?.register });
 gp?.attach(system);
 
 const person = system.demoPeople.find((p) => p.nhsNumber === opts.nhsNumber);

@@ -18,6 +18,7 @@ import type { SupplierPolicies } from './integrations/resilience.ts';
 import type { RunService } from './pipeline/runs/run-service.ts';
 import { securityHeaders, serveNhsukAssets } from './views/http.ts';
 import { apiRoutes } from './api/api-routes.ts';
+import { nationalServicesFor } from './national/national-services.ts';
 import { citizenWeb } from './web/citizen-web.ts';
 import { healthRoutes } from './web/health-routes.ts';
 import { portalWeb } from './portal/portal-web.ts';
@@ -108,7 +109,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { db: deps.db });
-  await app.register(apiRoutes, { prefix: '/api', catalog: deps.catalog, governance: { db: deps.db, audit: deps.audit } });
+  await app.register(apiRoutes, {
+    prefix: '/api', catalog: deps.catalog, governance: { db: deps.db, audit: deps.audit },
+    national: { national: nationalServicesFor(deps), perMinute: deps.config.citizenApiPerMinute },
+  });
   await app.register(citizenWeb, deps);
   await app.register(portalWeb, deps);
   return app;

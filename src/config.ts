@@ -31,6 +31,10 @@ export interface Config {
   capacityMaxRps: number;
   /** The Chromium that accessibility runs drive. */
   chromiumPath: string;
+  /** Requests a minute one signed-in citizen may make to their own data through the JSON API. */
+  citizenApiPerMinute: number;
+  /** Seconds a national record read is reused for the same person (0: every view asks the agency). */
+  nationalRecordCacheSeconds: number;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -64,5 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundAllowList: (env.OUTBOUND_ALLOW_LIST ?? '127.0.0.0/8,::1').split(',').map((s) => s.trim()).filter(Boolean),
     capacityMaxRps: int(env.CAPACITY_MAX_RPS, 200, 'CAPACITY_MAX_RPS'),
     chromiumPath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    citizenApiPerMinute: int(env.CITIZEN_API_PER_MINUTE, 300, 'CITIZEN_API_PER_MINUTE'),
+    nationalRecordCacheSeconds: int(env.NATIONAL_RECORD_CACHE_SECONDS, 30, 'NATIONAL_RECORD_CACHE_SECONDS'),
   };
 }

@@ -8,6 +8,8 @@ import type { CatalogIndex } from '../catalog/resolution.ts';
 import type { AuditLog } from '../audit/audit.ts';
 import type { Store } from '../store/store.ts';
 import { governanceApi } from './governance-api.ts';
+import { nationalApi } from './national-api.ts';
+import type { NationalServices } from '../national/national-services.ts';
 
 const ServiceSchema = Type.Object({
   id: Type.String(),
@@ -37,7 +39,11 @@ const toApi = (s: CatalogService): Static<typeof ServiceSchema> => ({
   integrationMethod: s.integrationMethod, minIdentityLevel: s.minIdentityLevel, category: s.category,
 });
 
-export const apiRoutes: FastifyPluginAsync<{ catalog: CatalogIndex; governance?: { db: Store; audit: AuditLog } }> = async (app, { catalog, governance }) => {
+export const apiRoutes: FastifyPluginAsync<{
+  catalog: CatalogIndex;
+  governance?: { db: Store; audit: AuditLog };
+  national?: { national: NationalServices; perMinute: number };
+}> = async (app, { catalog, governance, national }) => {
   app.addSchema(ServiceSchema);
   app.addSchema(ErrorResponse);
   await app.register(swagger, {
@@ -79,6 +85,7 @@ export const apiRoutes: FastifyPluginAsync<{ catalog: CatalogIndex; governance?:
     if (status >= 500) req.log.error({ err: { type: err.name, message: err.message } }, 'api error');
     return reply.code(status).send({ statusCode: status, error: status >= 500 ? 'Internal Server Error' : err.name, message: status >= 500 ? `Something went wrong (reference ${req.id})` : err.message });
   });
-  // After the handlers above, so governance routes inherit the API's error and not-found handling.
+  // After the handlers above, so these routes inherit the API's error and not-found handling.
   if (governance) await app.register(governanceApi, governance);
+  if (national) await app.register(nationalApi, national);
 };

@@ -4,6 +4,8 @@ import type { RequestContext, PatientAccess } from '../access/request-context.ts
 import type { IdentityLevel } from '../identity/provider/accounts.ts';
 import { SupplierDomainError, SupplierUnavailableError } from '../integrations/resilience.ts';
 import type { Store } from '../store/store.ts';
+import { createContactPreferencesService, createDemographicsService, createOrganDonationService } from '../integrations/national/registry.ts';
+import type { SupplierPolicies, SupplierPolicy } from '../integrations/resilience.ts';
 import type { ContactPreferences, ContactPreferencesHistoryEntry, ContactPreferencesIntent, ContactPreferencesService } from '../integrations/national/contact-preferences.ts';
 import type { DemographicsChange, DemographicsRecord, DemographicsService } from '../integrations/national/demographics.ts';
 import { DemographicsError } from '../integrations/national/demographics.ts';
@@ -48,8 +50,20 @@ interface WriteSpec<R extends { version: number }> {
 
 const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
+export interface NationalServicesOptions {
+  /**
+   * How long a demographics read may be reused for the same person (0: never). Any change made through us drops
+   * it at once; a change made elsewhere shows within this time, and a change made against an older version meets
+   * the agency's version check and the conflict page, so staleness can never overwrite anything.
+   */
+  recordCacheMs?: number;
+}
+
 export class NationalServices {
-  constructor(private readonly db: Store, private readonly adapters: NationalAdapters) {}
+  /** Recent demographics reads by NHS number: PDS is rate-limited per app, and most page views repeat a read. */
+  private readonly records = new Map<string, { record: DemographicsRecord; until: number }>();
+
+  constructor(private readonly db: Store, private readonly adapters: NationalAdapters, private readonly options: NationalServicesOptions = {}) {}
 
   private async access(ctx: RequestContext, nhsNumber: string, level: IdentityLevel, action: string): Promise<PatientAccess> {
     return ctx.forPatient(nhsNumber, level, action);
@@ -177,13 +191,36 @@ export class NationalServices {
 
   // --- national record (demographics) ---
 
-  async record(ctx: RequestContext, nhsNumber: string): Promise<ReadResult<DemographicsRecord>> {
+  /** The person's national record; `fresh` skips the short-lived copy (the citizen asked for the latest). */
+  async record(ctx: RequestContext, nhsNumber: string, opts: { fresh?: boolean } = {}): Promise<ReadResult<DemographicsRecord>> {
     const access = await this.access(ctx, nhsNumber, NATIONAL_LEVELS.record, 'view-national-record');
-    return this.read(access, 'pds', 'national-record', () => this.adapters.demographics.get(nhsNumber));
+    const ttl = this.options.recordCacheMs ?? 0;
+    const kept = ttl > 0 && !opts.fresh ? this.records.get(nhsNumber) : undefined;
+    if (kept && kept.until > Date.now()) {
+      // Still an access to the person's data, so still audited; the detail says no agency call was made.
+      await access.audit('read', 'national-record', 'success', { supplier: 'pds', detail: { cached: true, version: kept.record.version } });
+      return { ok: true, value: kept.record };
+    }
+    const r = await this.read(access, 'pds', 'national-record', () => this.adapters.demographics.get(nhsNumber));
+    if (r.ok && ttl > 0) {
+      if (this.records.size >= 100_000) this.records.clear();
+      this.records.set(nhsNumber, { record: r.value, until: Date.now() + ttl });
+    }
+    return r;
   }
 
   async changeRecord(ctx: RequestContext, nhsNumber: string, change: DemographicsChange, expectedVersion: number, requestId: string): Promise<WriteResult<DemographicsRecord>> {
     const access = await this.access(ctx, nhsNumber, NATIONAL_LEVELS.record, 'change-national-record');
+    // Whatever the outcome, the next read goes to the agency: it must show what the change did.
+    this.records.delete(nhsNumber);
+    try {
+      return await this.sendRecordChange(access, nhsNumber, change, expectedVersion, requestId);
+    } finally {
+      this.records.delete(nhsNumber);
+    }
+  }
+
+  private sendRecordChange(access: PatientAccess, nhsNumber: string, change: DemographicsChange, expectedVersion: number, requestId: string): Promise<WriteResult<DemographicsRecord>> {
     const update = { changes: [change], expectedVersion, requestId };
     const d = this.adapters.demographics;
     return this.write(access, {
@@ -249,4 +286,27 @@ export class NationalServices {
       read: () => c.get(nhsNumber),
     });
   }
+}
+
+const shared = new WeakMap<SupplierPolicies, NationalServices>();
+
+/**
+ * The app's one NationalServices, shared by the pages and the JSON API (and so their agencies' connection pools).
+ * An agency with no configured address is simply unavailable: its parts of the app say so, the rest runs.
+ */
+export function nationalServicesFor(deps: { db: Store; supplierUrls: Record<string, string>; policies: SupplierPolicies; config: { nationalRecordCacheSeconds: number } }): NationalServices {
+  let services = shared.get(deps.policies);
+  if (services) return services;
+  const adapter = <S extends object>(agency: string, create: (o: { baseUrl: string; policy: SupplierPolicy }) => S): S => {
+    const baseUrl = deps.supplierUrls[agency];
+    if (baseUrl) return create({ baseUrl, policy: deps.policies.for(agency) });
+    return new Proxy({} as S, { get: () => async () => { throw new SupplierUnavailableError(agency, 'unreachable', `${agency}: no address configured`); } });
+  };
+  services = new NationalServices(deps.db, {
+    demographics: adapter('pds', createDemographicsService),
+    organDonation: adapter('organ-donation', createOrganDonationService),
+    contactPreferences: adapter('contact-preferences', createContactPreferencesService),
+  }, { recordCacheMs: deps.config.nationalRecordCacheSeconds * 1000 });
+  shared.set(deps.policies, services);
+  return services;
 }

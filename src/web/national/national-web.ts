@@ -2,8 +2,7 @@
 // and contact preferences with the national data opt-out. Every change: form, check your answers, confirmation.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app.ts';
-import { NationalServices, NATIONAL_LEVELS, type ReadResult, type WriteResult } from '../../national/national-services.ts';
-import { createContactPreferencesService, createDemographicsService, createOrganDonationService } from '../../integrations/national/registry.ts';
+import { nationalServicesFor, NationalServices, NATIONAL_LEVELS, type ReadResult, type WriteResult } from '../../national/national-services.ts';
 import { newRequestId } from '../../integrations/national/http.ts';
 import { SupplierUnavailableError } from '../../integrations/resilience.ts';
 import { WHO_CAN_CHANGE, type DemographicsChange, type DemographicsRecord, type RestrictedField } from '../../integrations/national/demographics.ts';
@@ -229,17 +228,7 @@ export function validateChannels(body: Body): Validated<{ channels: ContactChann
 export interface AccountNationalRecord { unavailable: boolean; address?: string; mobile?: string; email?: string; version?: number }
 
 export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Page, services?: NationalServices): Promise<{ accountRecord(req: FastifyRequest): Promise<AccountNationalRecord | undefined> }> {
-  // An agency with no configured address is simply unavailable: its pages say so, the rest of the app runs.
-  const adapter = <S extends object>(agency: string, create: (o: { baseUrl: string; policy: ReturnType<AppDeps['policies']['for']> }) => S): S => {
-    const baseUrl = deps.supplierUrls[agency];
-    if (baseUrl) return create({ baseUrl, policy: deps.policies.for(agency) });
-    return new Proxy({} as S, { get: () => async () => { throw new SupplierUnavailableError(agency, 'unreachable', `${agency}: no address configured`); } });
-  };
-  const national = services ?? new NationalServices(deps.db, {
-    demographics: adapter('pds', createDemographicsService),
-    organDonation: adapter('organ-donation', createOrganDonationService),
-    contactPreferences: adapter('contact-preferences', createContactPreferencesService),
-  });
+  const national = services ?? nationalServicesFor(deps);
   const csrf = { preHandler: app.csrfProtection };
 
   /** Whose record: the form's or query's NHS number (checked by forPatient), else the signed-in citizen's own. */
@@ -277,7 +266,8 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     const field = req.params.field;
     const nhs = whose(req, NATIONAL_LEVELS.record);
     if (!isRecordField(field)) return cannotChange(req, reply, field, nhs);
-    const r = await national.record(req.ctx, nhs);
+    // A change starts from the agency's latest version, not a copy kept from the last few seconds.
+    const r = await national.record(req.ctx, nhs, { fresh: true });
     if (!r.ok) return unavailable(reply, RECORD_FIELDS[field].title, '/services/national-record', 'Your details on the national record are not available right now. Try again later.');
     const rec = r.value;
     const values: Record<string, unknown> = field === 'home-address' ? { line1: rec.homeAddress?.lines[0], line2: rec.homeAddress?.lines[1], city: rec.homeAddress?.city, postcode: rec.homeAddress?.postcode }
