@@ -196,7 +196,7 @@ export async function pipelineWeb(portal: FastifyInstance, deps: AppDeps, page: 
       title: form.title, caption: `${i.title} (integration ${i.id})`, intro: form.intro, fields, buttonText: form.button,
       action: `/portal/integrations/${i.id}/${step}`, back: { href: `/portal/integrations/${i.id}` }, csrfToken: reply.generateCsrf(),
       ...(err ? formErrorsFrom(err).toView() : {}),
-    }, err ? 400 : 200);
+    }, err ? (err.kind === 'invalid' ? 400 : 409) : 200);
   };
 
   for (const step of Object.keys(STEPS)) {
@@ -206,7 +206,8 @@ export async function pipelineWeb(portal: FastifyInstance, deps: AppDeps, page: 
       try {
         await STEPS[step].run(await pipeline(), actorOf(req), req.params.id, body);
       } catch (err) {
-        if (err instanceof GovernanceError && err.kind === 'invalid') return stepPage(req, reply, step, body, err);
+        // A step not open yet (its prerequisite missing) is shown on the form too, with what is missing.
+        if (err instanceof GovernanceError && (err.kind === 'invalid' || err.kind === 'conflict')) return stepPage(req, reply, step, body, err);
         throw err;
       }
       return reply.redirect(`/portal/integrations/${req.params.id}?done=${step === 'retire' ? 'retired' : step}`, 303);
