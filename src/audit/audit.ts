@@ -1,7 +1,7 @@
 // The audit trail: one row for every access to patient data and every governance change, kept in the store so
 // citizens can see who looked at their record.
-import { StatementBatcher, valuesTuples } from '../store/statement-batcher.ts';
-import type { Queryable } from '../store/store.ts';
+import { StatementBatcher } from '../store/statement-batcher.ts';
+import { multiRowInsert, type Queryable, type Store } from '../store/store.ts';
 
 export interface AuditEvent {
   actorType: 'citizen' | 'staff' | 'system' | 'anonymous';
@@ -22,21 +22,25 @@ export interface AuditEntry extends AuditEvent {
   at: Date;
 }
 
-const COLUMNS = 10;
-const INSERT = 'INSERT INTO audit_events (actor_type, actor_id, subject_nhs_number, organisation, action, resource, supplier, outcome, request_id, detail) VALUES ';
+const COLUMNS = ['actor_type', 'actor_id', 'subject_nhs_number', 'organisation', 'action', 'resource', 'supplier', 'outcome', 'request_id', 'detail'];
 
 function values(e: AuditEvent): unknown[] {
   return [e.actorType, e.actorId, e.subjectNhsNumber ?? null, e.organisation ?? null, e.action, e.resource, e.supplier ?? null, e.outcome, e.requestId ?? null, e.detail ? JSON.stringify(e.detail) : null];
 }
 
 export class AuditLog {
-  // Events from requests running at the same moment share one INSERT. Each caller still waits until its own
+  // Events from requests running at the same moment share one statement. Each caller still waits until its own
   // row is written, so a response never goes out ahead of its audit record.
   private readonly batch: StatementBatcher<AuditEvent, undefined>;
 
-  constructor(private readonly db: Queryable) {
+  constructor(private readonly db: Queryable & Partial<Pick<Store, 'insertRows'>>) {
     this.batch = new StatementBatcher(async (events) => {
-      await this.db.query(INSERT + valuesTuples(events.length, COLUMNS), events.flatMap(values));
+      const rows = events.map(values);
+      if (this.db.insertRows) await this.db.insertRows('audit_events', COLUMNS, rows);
+      else {
+        const { sql, params } = multiRowInsert('audit_events', COLUMNS, rows);
+        await this.db.query(sql, params);
+      }
       return events.map(() => undefined);
     }, 500);
   }
@@ -44,7 +48,8 @@ export class AuditLog {
   /** Writes one audit row; inside a transaction (db given) it is part of that transaction. */
   async record(e: AuditEvent, db?: Queryable): Promise<void> {
     if (db) {
-      await db.query(INSERT + valuesTuples(1, COLUMNS), values(e));
+      const { sql, params } = multiRowInsert('audit_events', COLUMNS, [values(e)]);
+      await db.query(sql, params);
       return;
     }
     await this.batch.submit(e);

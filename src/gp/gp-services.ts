@@ -310,7 +310,7 @@ export class GpPatient {
       }
     }
     const result = await this.call(kind === 'booking' ? 'book' : 'request', resource, (l) => write(l, key), detail);
-    await this.services.writes.complete(key, result.id, result);
+    await this.services.writes.complete(key, result.id, result, { nhsNumber: this.nhsNumber, kind });
     return { result, replayed: !claimed };
   }
 

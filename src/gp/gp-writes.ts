@@ -13,6 +13,8 @@ export class GpWrites {
   private readonly claims: StatementBatcher<Claim, boolean>;
   private readonly outcomes: StatementBatcher<Outcome, undefined>;
   private readonly owners: StatementBatcher<string, string[]>;
+  /** Appointment id → NHS number for bookings written by this node: a fact that never changes once written. */
+  private readonly bookedHere = new Map<string, string>();
 
   constructor(private readonly db: Queryable) {
     this.claims = new StatementBatcher(async (claims) => {
@@ -47,13 +49,20 @@ export class GpWrites {
   }
 
   /** Records what the supplier wrote, so a repeat of the same form finds it. */
-  complete(key: string, resourceId: string, result: unknown): Promise<undefined> {
-    return this.outcomes.submit({ key, resourceId, result: JSON.stringify(result) });
+  async complete(key: string, resourceId: string, result: unknown, owner?: { nhsNumber: string; kind: GpWriteKind }): Promise<undefined> {
+    await this.outcomes.submit({ key, resourceId, result: JSON.stringify(result) });
+    if (owner?.kind === 'booking') {
+      if (this.bookedHere.size >= 100_000) this.bookedHere.clear();
+      this.bookedHere.set(resourceId, owner.nhsNumber);
+    }
+    return undefined;
   }
 
   /** NHS numbers of whoever booked this appointment id through us (none if it was not booked here). */
-  bookedBy(appointmentId: string): Promise<string[]> {
-    return this.owners.submit(appointmentId);
+  async bookedBy(appointmentId: string): Promise<string[]> {
+    // Who booked an appointment never changes, so what this node wrote itself needs no query.
+    const known = this.bookedHere.get(appointmentId);
+    return known ? [known] : this.owners.submit(appointmentId);
   }
 
   /** The finished result for a key, or undefined while pending or unknown. */

@@ -1,6 +1,6 @@
 // Embedded PostgreSQL (PGlite) in-process: in memory for tests, a folder under DATA_DIR otherwise.
 import { PGlite } from '@electric-sql/pglite';
-import type { Queryable, Row, Store } from './store.ts';
+import { checkIdentifiers, csvRows, type Queryable, type Row, type Store } from './store.ts';
 
 export async function openPgliteStore(dataDir?: string): Promise<Store> {
   const pg = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
@@ -14,6 +14,12 @@ export async function openPgliteStore(dataDir?: string): Promise<Store> {
     async listen(channel, onNotify) {
       const unsub = await pg.listen(channel, onNotify);
       return async () => unsub();
+    },
+    async insertRows(table, columns, rows) {
+      if (!rows.length) return;
+      checkIdentifiers(table, columns);
+      // PGlite reads COPY data from a Blob at the virtual path /dev/blob.
+      await pg.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csvRows(rows)]) });
     },
     async script(sql) {
       await pg.exec(sql);

@@ -1,6 +1,6 @@
 // A PostgreSQL server through node-postgres; an optional schema isolates test runs on a shared server.
 import pg from 'pg';
-import type { Queryable, Row, Store } from './store.ts';
+import { multiRowInsert, type Queryable, type Row, type Store } from './store.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -53,6 +53,11 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
         client.release();
         listeners.splice(listeners.indexOf(client), 1);
       };
+    },
+    async insertRows(table, columns, rows) {
+      if (!rows.length) return;
+      const { sql, params } = multiRowInsert(table, columns, rows);
+      await pool.query(sql, params);
     },
     async script(sql) {
       // Without parameters node-postgres sends the simple protocol, which takes several statements.
