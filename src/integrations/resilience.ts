@@ -132,7 +132,9 @@ export class SupplierPolicy {
     this.calls++;
     let fault = false;
     try {
-      return await policy.execute(({ signal }) => fn(signal));
+      // A signal of its own per call: without one, cockatiel hangs every call's abort listener on one shared
+      // never-aborted signal, and more than ten calls at once warn of a listener leak.
+      return await policy.execute(({ signal }) => fn(signal), new AbortController().signal);
     } catch (err) {
       fault = !(err instanceof SupplierDomainError);
       if (fault) this.failures++;

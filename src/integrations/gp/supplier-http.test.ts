@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { SupplierPolicy } from '../resilience.ts';
 import { SupplierHttp } from './supplier-http.ts';
 
 let server: Server;
@@ -30,21 +29,5 @@ describe('SupplierHttp', () => {
     // The pool may open a second connection while the first waits a tick before reuse; never one per call.
     assert.ok(connections - before <= 2, `${connections - before} connections for 10 calls`);
     await http.close();
-  });
-
-  it('a finished call through the policy leaves its signal un-aborted (no AbortError per call, no torn-down socket)', async () => {
-    const policy = new SupplierPolicy('test', { timeoutMs: 1000 });
-    const seen: AbortSignal[] = [];
-    await policy.read(async (signal) => { seen.push(signal); return 1; });
-    await policy.write(async (signal) => { seen.push(signal); return 1; });
-    await new Promise((r) => setImmediate(r));
-    assert.deepEqual(seen.map((s) => s.aborted), [false, false]);
-  });
-
-  it('a call past the timeout is still cut off through its signal', async () => {
-    const policy = new SupplierPolicy('test', { timeoutMs: 50, readRetries: 1 });
-    let signalled: AbortSignal | undefined;
-    await assert.rejects(policy.read((signal) => { signalled = signal; return new Promise(() => {}); }));
-    assert.equal(signalled?.aborted, true);
   });
 });
