@@ -1,5 +1,5 @@
 // Portal pages for assurance runs: start a run (the URL is checked before anything is queued), then watch it
-// (a progress bar that refreshes itself without JavaScript while it runs) and read its result: per-check table,
+// (a progress bar that follows the run by script, with a refresh link without JavaScript) and read its result: per-check table,
 // accessibility violations, or capacity steps with a latency-versus-load chart and the cost model's inputs.
 // Register inside the /portal plugin; who may start or view is decided by the injected `authorize`.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -153,7 +153,7 @@ function runView(run: RunRecord): Record<string, unknown> {
   const [statusText, statusTag] = STATUS_TAGS[run.status];
   const r = (run.result ?? {}) as Record<string, unknown>;
   const view: Record<string, unknown> = {
-    title: `${KIND_NAMES[run.kind]} run ${run.id}`, run, active, statusText, statusTag, refresh: active,
+    title: `${KIND_NAMES[run.kind]} run ${run.id}`, run, active, statusText, statusTag,
     back: { href: `/portal/integrations/${run.integrationId}` },
     summaryRows: [
       ['Endpoint', run.targetUrl], ['Requested by', run.requestedBy], ['Requested', run.createdAt.toISOString().replace('T', ' ').slice(0, 19) + ' UTC'],
