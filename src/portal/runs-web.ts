@@ -44,7 +44,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** Latency (p50, p99) against load step, as SVG with presentation attributes only (the CSP allows no inline styles). */
 export function latencyChart(steps: StepResult[], p99TargetMs: number): string {
-  const w = 600, h = 300, left = 60, right = 20, top = 20, bottom = 50;
+  const w = 600, h = 300, left = 60, right = 50, top = 20, bottom = 50; // right leaves room for the last step's label
   const maxY = Math.max(p99TargetMs, ...steps.map((s) => s.p99), 1) * 1.1;
   const x = (i: number) => left + (steps.length <= 1 ? 0 : (i * (w - left - right)) / (steps.length - 1));
   const y = (v: number) => top + (h - top - bottom) * (1 - v / maxY);

@@ -113,6 +113,7 @@ async function waitForRun(page: Page, label: string, opts: { follow?: boolean } 
       const result = page.getByRole('status').getByRole('link', { name: 'See the result' });
       await result.waitFor({ timeout: 90_000 });
       assert.ok(Number(await page.locator('progress#run-progress').evaluate((e) => (e as HTMLProgressElement).value)) >= first, 'the bar moved on');
+      assert.doesNotMatch(await page.locator('main strong.nhsuk-tag').first().innerText(), /Queued|Running/, 'the status tag follows too');
       await look(page, `${label} followed to the end`);
       await result.click();
       continue;
@@ -185,7 +186,7 @@ describe('the integration journey in a real browser', () => {
     await icb.page.goto(proposalUrl);
     await look(icb.page, 'proposal as ICB');
     await icb.page.fill('#statement', 'QHM funds it for all its practices.');
-    await icb.page.fill('#registeredPatients', '250000');
+    await icb.page.fill('#registeredPatients', '3000000');
     await icb.page.getByRole('button', { name: 'Record support' }).click();
     await icb.page.getByText('Support recorded').waitFor();
     await look(icb.page, 'support recorded');
@@ -297,7 +298,7 @@ describe('the integration journey in a real browser', () => {
     assert.match(await page.locator('main').innerText(), /No violations were found/);
     assert.equal(await startRun(page, id, 'capacity', async (p) => {
       await p.fill('#targetUrl', sandboxUrl);
-      assert.equal(await p.locator('#populationCovered').inputValue(), '250000', 'population from the supporting ICB');
+      assert.equal(await p.locator('#populationCovered').inputValue(), '3000000', 'population from the supporting ICB');
       await p.fill('#stepSeconds', '1');
       await p.fill('#path', '/health');
     }, { follow: true }), 'Passed');
