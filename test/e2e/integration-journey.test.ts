@@ -105,6 +105,8 @@ async function waitForRun(page: Page, label: string, opts: { follow?: boolean } 
     }
     if (!checkedActive) {
       assert.equal(await page.locator('progress#run-progress').count(), 1, 'a progress bar while it runs');
+      assert.equal(await page.locator('meta[http-equiv="refresh"]').count(), 0, 'no timed reload (WCAG 2.2.1)');
+      assert.equal(await page.getByRole('link', { name: 'Refresh to see the latest progress' }).count(), 1, 'a refresh the user chooses');
       await look(page, `${label} in progress`);
       checkedActive = true;
     }
