@@ -3,14 +3,12 @@
 // chart, the JSON progress, and denials through the injected authorize.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { startSandbox, type RunningSandbox } from '../../sandboxes/common/server.ts';
 import { sandboxes } from '../../sandboxes/registry.ts';
-import { AccessDeniedError, NotSignedInError } from '../access/request-context.ts';
 import { insertTestIntegration } from '../pipeline/runs/test-integrations.ts';
 import type { RunningSystem } from '../system.ts';
 import { signedInCitizen, signedInStaff, startTestSystem } from '../testing/factories.ts';
-import { latencyChart, runsWeb } from './runs-web.ts';
+import { latencyChart } from './runs-web.ts';
 
 let system: RunningSystem;
 let emis: RunningSandbox;
@@ -19,31 +17,13 @@ const cookies: Record<string, string> = {};
 
 before(async () => {
   emis = await startSandbox(sandboxes.find((s) => s.name === 'gp-emis')!, { port: 0 });
-  const lazy = { get runs() { return system.runs; } };
-  system = await startTestSystem({}, {
-    beforeListen: async (app: FastifyInstance) => {
-      await app.register(async (portal) => {
-        await runsWeb(portal, lazy, {
-          // The pipeline decides who may act; here: the supplier 'runs-test-supplier' may start and view, the national team may view.
-          authorize: async (staff, _id, action) => {
-            const ok = staff.roles.some((r) => (r.role === 'supplier' && r.organisation === 'runs-test-supplier') || (r.role === 'national-team' && action === 'view'));
-            if (!ok) throw new AccessDeniedError('not allowed');
-          },
-          integrationInfo: async () => ({ supplierId: 'runs-test-supplier', serviceType: 'gp-system', integrationMethod: 'native', populationCovered: 100_000 }),
-        });
-        portal.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
-          if (err instanceof NotSignedInError) return reply.code(303).header('location', '/portal/auth/sign-in').send();
-          if (err instanceof AccessDeniedError) return reply.code(403).send('denied');
-          if (err.code === 'FST_CSRF_INVALID_TOKEN' || err.code === 'FST_CSRF_MISSING_SECRET') return reply.code(403).send('csrf');
-          return reply.code(err.statusCode ?? 500).send(err.message);
-        });
-      }, { prefix: '/portal' });
-    },
-  });
+  // The run pages as the portal registers them, with the pipeline's access rules: the integration's supplier
+  // and the national team may start runs; the proposal's region may only look.
+  system = await startTestSystem();
   integrationId = await insertTestIntegration(system.db);
   cookies.supplier = (await signedInStaff(system, { role: 'supplier', organisation: 'runs-test-supplier' })).cookie;
   cookies.other = (await signedInStaff(system, { role: 'supplier', organisation: 'someone-else' })).cookie;
-  cookies.national = (await signedInStaff(system, { role: 'national-team', organisation: 'X26' })).cookie;
+  cookies.region = (await signedInStaff(system, { role: 'region', organisation: 'Y56' })).cookie;
   cookies.citizen = (await signedInCitizen(system)).cookie;
 });
 after(async () => {
@@ -87,7 +67,7 @@ describe('run pages', () => {
 
   test('denials: other supplier, viewer starting, citizen, no session, missing CSRF', async () => {
     assert.equal((await get('other', `/portal/integrations/${integrationId}/runs/new`)).statusCode, 403);
-    assert.equal((await get('national', `/portal/integrations/${integrationId}/runs/new`)).statusCode, 403);
+    assert.equal((await get('region', `/portal/integrations/${integrationId}/runs/new`)).statusCode, 403);
     assert.equal((await get('citizen', `/portal/integrations/${integrationId}/runs/new`)).statusCode, 403);
     assert.equal((await get(undefined, `/portal/integrations/${integrationId}/runs/new`)).statusCode, 303);
     const before = await runCount();
@@ -109,7 +89,8 @@ describe('run pages', () => {
     }
     const j = await waitFinished(url);
     assert.equal(j.status, 'passed');
-    const done = await get('national', url);
+    // The region may look at a run it cannot start.
+    const done = await get('region', url);
     assert.equal(done.statusCode, 200);
     assert.doesNotMatch(done.body, /http-equiv="refresh"/);
     assert.match(done.body, /PASS/);
