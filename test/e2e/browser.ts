@@ -1,6 +1,7 @@
 // Browser test support: Debian's Chromium driven by playwright-core, and axe-core run on every page state.
 import assert from 'node:assert/strict';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { RunningSystem } from '../../src/system.ts';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
@@ -49,4 +50,32 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const dir = path.resolve('test-results');
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+/** A fresh browser context signed in to the portal as one demo staff member, through the embedded provider. */
+export async function staffBrowser(browser: Browser, system: RunningSystem, sub: string): Promise<{ context: BrowserContext; page: Page }> {
+  const member = system.demoStaff.find((s) => s.sub === sub);
+  if (!member) throw new Error(`no demo staff member ${sub}`);
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto(`${system.url}/portal`);
+  await page.getByRole('link', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL(/\/interaction\//);
+  await page.getByLabel('Email address').fill(member.email);
+  await page.getByLabel('Password', { exact: true }).fill(member.password);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${system.url}/portal`);
+  await page.getByRole('heading', { name: `Hello ${member.givenName}` }).waitFor();
+  return { context, page };
+}
+
+/** Signs a demo citizen in on this page through the embedded provider's login page, landing on the hub. */
+export async function citizenSignIn(page: Page, system: RunningSystem, sub: string): Promise<void> {
+  const person = system.demoPeople.find((p) => p.sub === sub);
+  if (!person) throw new Error(`no demo person ${sub}`);
+  await page.goto(`${system.url}/auth/sign-in`);
+  await page.getByLabel('Email address').fill(person.email);
+  await page.getByLabel('Password', { exact: true }).fill(person.password);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${system.url}/`);
 }

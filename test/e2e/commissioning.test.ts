@@ -10,7 +10,7 @@ import { gpTppSandbox } from '../../sandboxes/gp-tpp/index.ts';
 import type { RunningSystem } from '../../src/system.ts';
 import { signedInCitizen, startTestSystem } from '../../src/testing/factories.ts';
 import { demoCitizen } from '../../src/web/gp/gp-test-client.ts';
-import { checkAxe, launchBrowser, screenshot } from './browser.ts';
+import { checkAxe, launchBrowser, screenshot, staffBrowser } from './browser.ts';
 
 let system: RunningSystem;
 let browser: Browser;
@@ -26,20 +26,6 @@ after(async () => {
   await faulty?.close();
 });
 
-async function staffBrowser(sub: string): Promise<{ context: BrowserContext; page: Page }> {
-  const member = system.demoStaff.find((s) => s.sub === sub)!;
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${system.url}/portal`);
-  await page.getByRole('link', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(/\/interaction\//);
-  await page.getByLabel('Email address').fill(member.email);
-  await page.getByLabel('Password', { exact: true }).fill(member.password);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(`${system.url}/portal`);
-  return { context, page };
-}
-
 /** The hub as a citizen registered at this practice sees it. */
 async function citizenHub(practice: string): Promise<string> {
   const { sessionId } = await signedInCitizen(system, { practice });
@@ -54,7 +40,7 @@ async function citizenHub(practice: string): Promise<string> {
 
 describe('commissioning and monitoring in a real browser', () => {
   it('an ICB commissions CareBook for one practice, citizens there see it, decommissioning removes it', async () => {
-    const { context, page } = await staffBrowser('demo-staff-icb-qmj');
+    const { context, page } = await staffBrowser(browser, system, 'demo-staff-icb-qmj');
     await page.getByRole('link', { name: 'Commission live services for your practices' }).click();
     await page.getByRole('heading', { name: 'Commissioning for ICB QMJ' }).waitFor();
     await checkAxe(page, 'commissioning list');
@@ -119,7 +105,7 @@ describe('commissioning and monitoring in a real browser', () => {
     } finally {
       system.supplierUrls['gp-tpp'] = healthy;
     }
-    const { context, page } = await staffBrowser('demo-staff-national');
+    const { context, page } = await staffBrowser(browser, system, 'demo-staff-national');
     await page.getByRole('link', { name: 'Monitor live services' }).click();
     await page.getByRole('heading', { name: 'Live monitoring' }).waitFor();
     const text = await page.locator('main').innerText();

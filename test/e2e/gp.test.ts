@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startTestSystem } from '../../src/testing/factories.ts';
 import type { RunningSystem } from '../../src/system.ts';
-import { checkAxe, launchBrowser, screenshot } from './browser.ts';
+import { checkAxe, citizenSignIn, launchBrowser, screenshot } from './browser.ts';
 
 let system: RunningSystem;
 let browser: Browser;
@@ -18,20 +18,11 @@ after(async () => {
   await system?.close();
 });
 
-async function signIn(page: Page, sub: string) {
-  const person = system.demoPeople.find((p) => p.sub === sub)!;
-  await page.goto(`${system.url}/auth/sign-in`);
-  await page.getByLabel('Email address').fill(person.email);
-  await page.getByLabel('Password', { exact: true }).fill(person.password);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(`${system.url}/`);
-}
-
 describe('GP services in a real browser', () => {
   it('P9 user books and cancels an appointment and reads their record', async () => {
     const context = await browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
-    await signIn(page, 'demo-p9-stockton');
+    await citizenSignIn(page, system, 'demo-p9-stockton');
 
     // Appointments: list → type (with an error first) → slot → check (with an error first) → booked.
     await page.getByRole('link', { name: 'Appointments' }).click();
@@ -94,7 +85,7 @@ describe('GP services in a real browser', () => {
   it('the booking flow works with JavaScript off', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false, bypassCSP: true });
     const page = await context.newPage();
-    await signIn(page, 'demo-p9-ferndown');
+    await citizenSignIn(page, system, 'demo-p9-ferndown');
     await page.goto(`${system.url}/gp/appointments/book`);
     await page.locator('input[name="type"]').first().check();
     await page.getByRole('button', { name: 'Continue' }).click();

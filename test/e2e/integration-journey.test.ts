@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningSystem } from '../../src/system.ts';
 import { startTestSystem } from '../../src/testing/factories.ts';
-import { checkAxe, launchBrowser, screenshot } from './browser.ts';
+import { checkAxe, launchBrowser, screenshot, staffBrowser } from './browser.ts';
 
 const TITLE = 'TriagePoint: ask your surgery about anxiety';
 
@@ -43,23 +43,6 @@ async function deadPort(): Promise<number> {
 async function look(page: Page, label: string): Promise<void> {
   await checkAxe(page, label);
   await screenshot(page, `journey-${label.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`);
-}
-
-/** A fresh browser signed in to the portal as one demo staff member, through the embedded provider. */
-async function staffBrowser(sub: string): Promise<{ context: BrowserContext; page: Page }> {
-  const member = system.demoStaff.find((s) => s.sub === sub);
-  assert.ok(member, `demo staff ${sub}`);
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${system.url}/portal`);
-  await page.getByRole('link', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(/\/interaction\//);
-  await page.getByLabel('Email address').fill(member.email);
-  await page.getByLabel('Password', { exact: true }).fill(member.password);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(`${system.url}/portal`);
-  await page.getByRole('heading', { name: `Hello ${member.givenName}` }).waitFor();
-  return { context, page };
 }
 
 /** A citizen signed in through the real NHS login page; returns the hub's main text. */
@@ -143,7 +126,7 @@ describe('the integration journey in a real browser', () => {
     const lap = (what: string) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     // 1. The supplier proposes; missing evidence first.
-    const supplier = await staffBrowser('demo-staff-supplier-triagepoint');
+    const supplier = await staffBrowser(browser, system, 'demo-staff-supplier-triagepoint');
     let page = supplier.page;
     await look(page, 'supplier home');
     await page.getByRole('link', { name: 'Propose a service and see your proposals' }).click();
@@ -185,7 +168,7 @@ describe('the integration journey in a real browser', () => {
     lap('proposed');
 
     // 2. The ICB records support; the national team assesses and approves; the register publishes it.
-    const icb = await staffBrowser('demo-staff-icb-qhm');
+    const icb = await staffBrowser(browser, system, 'demo-staff-icb-qhm');
     await icb.page.goto(proposalUrl);
     await look(icb.page, 'proposal as ICB');
     await icb.page.fill('#statement', 'QHM funds it for all its practices.');
@@ -194,7 +177,7 @@ describe('the integration journey in a real browser', () => {
     await icb.page.getByText('Support recorded').waitFor();
     await look(icb.page, 'support recorded');
 
-    const national = await staffBrowser('demo-staff-national');
+    const national = await staffBrowser(browser, system, 'demo-staff-national');
     const np = national.page;
     await np.goto(`${system.url}/portal/proposals`);
     await np.getByRole('link', { name: TITLE }).click();

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestSystem } from '../../src/testing/factories.ts';
 import type { RunningSystem } from '../../src/system.ts';
-import { checkAxe, launchBrowser, screenshot } from './browser.ts';
+import { checkAxe, launchBrowser, screenshot, staffBrowser } from './browser.ts';
 
 let system: RunningSystem;
 let browser: Browser;
@@ -19,22 +19,6 @@ after(async () => {
   await system?.close();
 });
 
-/** A fresh browser signed in to the portal as one demo staff member. */
-async function staffBrowser(sub: string): Promise<{ context: BrowserContext; page: Page }> {
-  const member = system.demoStaff.find((s) => s.sub === sub)!;
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${system.url}/portal`);
-  await page.getByRole('link', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL(/\/interaction\//);
-  await page.getByLabel('Email address').fill(member.email);
-  await page.getByLabel('Password', { exact: true }).fill(member.password);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(`${system.url}/portal`);
-  await page.getByRole('heading', { name: `Hello ${member.givenName}` }).waitFor();
-  return { context, page };
-}
-
 describe('portal in a real browser', () => {
   it('supplier proposes, ICB supports, public comments, national team decides, register publishes', async () => {
     // Public start page of the portal.
@@ -44,7 +28,7 @@ describe('portal in a real browser', () => {
     await checkAxe(start, 'portal start');
 
     // A supplier proposes.
-    const supplier = await staffBrowser('demo-staff-supplier-askdoc');
+    const supplier = await staffBrowser(browser, system, 'demo-staff-supplier-askdoc');
     let page = supplier.page;
     await checkAxe(page, 'supplier home');
     await page.getByRole('link', { name: 'Propose a service and see your proposals' }).click();
@@ -84,7 +68,7 @@ describe('portal in a real browser', () => {
     await supplier.context.close();
 
     // The ICB records its support.
-    const icb = await staffBrowser('demo-staff-icb-qhm');
+    const icb = await staffBrowser(browser, system, 'demo-staff-icb-qhm');
     page = icb.page;
     await page.goto(proposalUrl);
     await page.getByRole('button', { name: 'Record support' }).click();
@@ -111,7 +95,7 @@ describe('portal in a real browser', () => {
     await checkAxe(start, 'feedback sent');
 
     // The national team moderates, reviews, assesses and decides.
-    const national = await staffBrowser('demo-staff-national');
+    const national = await staffBrowser(browser, system, 'demo-staff-national');
     page = national.page;
     await page.getByRole('link', { name: 'Moderate public feedback' }).click();
     await checkAxe(page, 'moderation queue');
