@@ -6,10 +6,19 @@ import { hubBenchmark } from './hub.ts';
 import { nationalBenchmark } from './national.ts';
 import { gpBenchmark } from './gp.ts';
 
-const benchmarks: Record<string, { run: () => Promise<Record<string, unknown>>; targets: string }> = {
-  hub: { run: hubBenchmark, targets: 'ratio ≥ 0.05, overhead_ratio ≥ 0.7, hub_p99_ms < 50' },
-  national: { run: nationalBenchmark, targets: 'ratio ≥ 0.5, added_p99_ms ≤ 10' },
-  gp: { run: gpBenchmark, targets: 'ratio ≥ 0.5, added_p99_ms ≤ 10 (goal 5)' },
+const benchmarks: Record<string, { run: () => Promise<Record<string, unknown>>; targets: string; how: string }> = {
+  hub: {
+    run: hubBenchmark, targets: 'ratio ≥ 0.05, overhead_ratio ≥ 0.7, hub_p99_ms < 50',
+    how: 'One process, autocannon with 50 connections: a bare Fastify route, the hub template with a fixed context, and the signed-in hub.',
+  },
+  national: {
+    run: nationalBenchmark, targets: 'ratio ≥ 0.5, added_p99_ms ≤ 10',
+    how: 'Front Door and the PDS sandbox each in their own process; autocannon (32 connections) on GET /api/me/national-record against GET /Patient/{nhs} on the sandbox; updates one at a time through the change pages against the same two agency calls made direct. CPU per read per process from /proc.',
+  },
+  gp: {
+    run: gpBenchmark, targets: 'ratio ≥ 0.5, added_p99_ms ≤ 10 (goal 5)',
+    how: 'Front Door and the GP sandbox each in their own process; 16 workers each search three days, book a slot and cancel it, through Front Door (session, audit, idempotency, policy) and through the adapter straight to the sandbox. CPU per call per process from /proc.',
+  },
 };
 
 const name = process.argv[2];
@@ -39,6 +48,10 @@ await writeFile(new URL('./RESULTS.md', import.meta.url), [
   '| benchmark | result | targets |',
   '|---|---|---|',
   ...rows,
+  '',
+  '## How each is measured',
+  '',
+  ...Object.entries(benchmarks).map(([n, b]) => `- **${n}**: ${b.how}`),
   '',
 ].join('\n'));
 process.exit(0);
