@@ -156,12 +156,13 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
     const policies = new SupplierPolicies({ timeoutMs: 3000 });
 
     // Assurance runs: the queue's worker starts once the store is ready and stops before it closes.
-    const runs = new RunService({ db, guard: new OutboundGuard({ allow: config.outboundAllowList }), capacityMaxRps: config.capacityMaxRps, chromiumPath: config.chromiumPath });
+    const audit = new AuditLog(db);
+    const runs = new RunService({ db, audit, guard: new OutboundGuard({ allow: config.outboundAllowList }), capacityMaxRps: config.capacityMaxRps, chromiumPath: config.chromiumPath });
     await runs.start();
     closers.push(() => runs.stop());
 
     const app = await buildApp({
-      config, db, sessions, catalog, audit: new AuditLog(db), citizenRp, staffRp, redis, supplierUrls, policies,
+      config, db, sessions, catalog, audit, citizenRp, staffRp, redis, supplierUrls, policies,
       identityOrigin: new URL(issuer).origin, runs,
       logger: opts.logger === undefined ? false : (opts.logger as never),
     });

@@ -81,7 +81,8 @@ export async function auditChange(
 export async function governanceAudit(db: Queryable, limit = 200): Promise<{ at: Date; actorId: string; organisation: string | null; action: string; resource: string; outcome: string; detail: unknown }[]> {
   const rows = await db.query<{ at: string; actor_id: string; organisation: string | null; action: string; resource: string; outcome: string; detail: unknown }>(
     `SELECT at, actor_id, organisation, action, resource, outcome, detail FROM audit_events
-     WHERE actor_type = 'staff' AND (resource LIKE 'proposal:%' OR resource LIKE 'supplier:%' OR resource LIKE 'feedback:%' OR resource LIKE 'commissioning:%' OR resource LIKE 'integration:%')
+     WHERE (actor_type = 'staff' AND (resource LIKE 'proposal:%' OR resource LIKE 'supplier:%' OR resource LIKE 'feedback:%' OR resource LIKE 'commissioning:%' OR resource LIKE 'integration:%'))
+        OR (actor_type = 'system' AND resource LIKE 'integration:%')
      ORDER BY at DESC, id DESC LIMIT $1`, [limit]);
   return rows.map((r) => ({ at: new Date(r.at), actorId: r.actor_id, organisation: r.organisation, action: r.action, resource: r.resource, outcome: r.outcome, detail: r.detail }));
 }

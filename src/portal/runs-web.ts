@@ -123,7 +123,8 @@ export async function runsWeb(app: FastifyInstance, deps: { runs?: RunService },
       : kind === 'accessibility' ? { paths: values.paths ?? '' }
       : Object.fromEntries(CAPACITY_FIELDS.map((f) => [f, values[f] ?? '']));
     try {
-      const run = await runs().request({ integrationId: req.params.id, kind, targetUrl: values.targetUrl, params, requestedBy: me.sub });
+      const role = me.roles.find((r) => r.role === 'national-team' || (r.role === 'supplier' && r.organisation === info.supplierId)) ?? me.roles[0];
+      const run = await runs().request({ integrationId: req.params.id, kind, targetUrl: values.targetUrl, params, requestedBy: me.sub, requestedAs: role ? `${role.role}:${role.organisation}` : undefined });
       return reply.redirect(`/portal/integrations/${req.params.id}/runs/${run.id}`, 303);
     } catch (err) {
       if (err instanceof OutboundUrlRefused) return form(req, reply, req.params.id, info, values, errors.add('targetUrl', err.message));

@@ -6,6 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { startSandbox, type RunningSandbox } from '../../../sandboxes/common/server.ts';
 import { sandboxes } from '../../../sandboxes/registry.ts';
 import { DEFAULT_OUTBOUND_ALLOW_LIST, OutboundGuard, OutboundUrlRefused } from '../../integrations/outbound-guard.ts';
+import { AuditLog } from '../../audit/audit.ts';
+import { governanceAudit } from '../../governance/governance-access.ts';
 import { openStore } from '../../store/open.ts';
 import type { Store } from '../../store/store.ts';
 import { freePort } from '../../testing/factories.ts';
@@ -33,7 +35,7 @@ before(async () => {
   db = await openStore({});
   for (let i = 1; i <= 6; i++) ids[i] = await insertTestIntegration(db);
   const guard = new OutboundGuard({ allow: DEFAULT_OUTBOUND_ALLOW_LIST, resolve: async (h) => (h === 'evil.test' ? [{ address: '10.0.0.1', family: 4 }] : [{ address: '127.0.0.1', family: 4 }]) });
-  runs = new RunService({ db, guard, capacityMaxRps: 50, pollingIntervalSeconds: 0.5 });
+  runs = new RunService({ db, audit: new AuditLog(db), guard, capacityMaxRps: 50, pollingIntervalSeconds: 0.5 });
   await runs.start();
   [healthy, faulty] = await Promise.all([startSandbox(sandbox('gp-emis'), { port: 0 }), startSandbox(sandbox('gp-tpp'), { port: 0, faultMode: 'error=500' })]);
 });
@@ -45,7 +47,7 @@ after(async () => {
 
 describe('conformance runs', () => {
   test('against a healthy GP sandbox: passed, with a PASS row per check and progress to 100', async () => {
-    const queued = await runs.request({ integrationId: ids[1], kind: 'conformance', targetUrl: healthy.url, params: { suite: 'gp', system: 'emis' }, requestedBy: 'supplier-x' });
+    const queued = await runs.request({ integrationId: ids[1], kind: 'conformance', targetUrl: healthy.url, params: { suite: 'gp', system: 'emis' }, requestedBy: 'supplier-x', requestedAs: 'supplier:runs-test-supplier' });
     assert.equal(queued.status, 'queued');
     const run = await finished(queued.id);
     assert.equal(run.status, 'passed', run.error);
@@ -55,6 +57,13 @@ describe('conformance runs', () => {
     assert.ok(result.checks.every((c) => c.passed));
     assert.ok(run.startedAt && run.finishedAt);
     assert.equal((await latestRuns(db, ids[1])).conformance?.id, run.id);
+    // Both the request and the gate result are on the national team's audit page, newest first.
+    const trail = (await governanceAudit(db)).filter((e) => e.resource === `integration:${ids[1]}`);
+    assert.deepEqual(trail.map((e) => [e.actorId, e.organisation, e.action, e.outcome]), [
+      ['assurance-runner', null, 'conformance run passed', 'success'],
+      ['supplier-x', 'supplier:runs-test-supplier', 'start conformance run', 'success'],
+    ]);
+    assert.deepEqual((trail[0].detail as { after: { status: string } }).after.status, 'passed');
   });
 
   test('against a sandbox answering 500: failed, with a reason per failed check', async () => {

@@ -3,6 +3,7 @@
 // pipeline_runs. A gate is passed when the latest run of its kind passed.
 import { type OutboundGuard } from '../../integrations/outbound-guard.ts';
 import { suiteFor } from '../../conformance/suites.ts';
+import type { AuditLog } from '../../audit/audit.ts';
 import type { Queryable, Store } from '../../store/store.ts';
 import { runAccessibility } from './accessibility-run.ts';
 import { CAPACITY_DEFAULTS, runCapacity } from './capacity-run.ts';
@@ -36,6 +37,8 @@ export interface RunRequest {
   targetUrl: string;
   params: Record<string, unknown>;
   requestedBy: string;
+  /** The role and organisation the request was made in (e.g. 'supplier:triagepoint'), for the audit trail. */
+  requestedAs?: string;
 }
 
 /** A request the service will not queue: `field` names the form field at fault. */
@@ -113,6 +116,8 @@ export function settleParams(kind: RunKind, params: Record<string, unknown>): Re
 
 export interface RunServiceOptions {
   db: Store;
+  /** Where a run's request and its result are recorded, beside the pipeline's own changes. */
+  audit?: AuditLog;
   guard: OutboundGuard;
   /** Ceiling on a capacity run's request rate (CAPACITY_MAX_RPS). */
   capacityMaxRps: number;
@@ -163,6 +168,11 @@ export class RunService {
       );
       // The job is written in the same transaction: a run is never queued without its row, nor left without its job.
       await this.queue.send({ runId: String(row.id) }, tx);
+      await this.opts.audit?.record({
+        actorType: 'staff', actorId: input.requestedBy, organisation: input.requestedAs, action: `start ${input.kind} run`,
+        resource: `integration:${input.integrationId}`, outcome: 'success',
+        detail: { before: null, after: { run: String(row.id), kind: input.kind, targetUrl: checked.url.toString(), status: 'queued' } },
+      }, tx);
       return toRecord(row);
     });
   }
@@ -212,12 +222,21 @@ export class RunService {
       this.inFlight.delete(controller);
     }
     await writes;
-    if (outcome) {
-      await db.query(`UPDATE pipeline_runs SET status = $2, result = $3, progress = 100, progress_note = $4, finished_at = now() WHERE id = $1`,
-        [runId, outcome.status, JSON.stringify(outcome.result), outcome.status === 'passed' ? 'Finished: passed' : 'Finished: failed']);
-    } else {
-      await db.query(`UPDATE pipeline_runs SET status = 'error', error = $2, result = $3, progress_note = 'Could not complete', finished_at = now() WHERE id = $1`,
-        [runId, failure!.message, failure!.partial ? JSON.stringify(failure!.partial) : null]);
-    }
+    const status = outcome?.status ?? 'error';
+    await db.transaction(async (tx) => {
+      if (outcome) {
+        await tx.query(`UPDATE pipeline_runs SET status = $2, result = $3, progress = 100, progress_note = $4, finished_at = now() WHERE id = $1`,
+          [runId, outcome.status, JSON.stringify(outcome.result), outcome.status === 'passed' ? 'Finished: passed' : 'Finished: failed']);
+      } else {
+        await tx.query(`UPDATE pipeline_runs SET status = 'error', error = $2, result = $3, progress_note = 'Could not complete', finished_at = now() WHERE id = $1`,
+          [runId, failure!.message, failure!.partial ? JSON.stringify(failure!.partial) : null]);
+      }
+      // A gate result: recorded with the run's own row, by the runner rather than a person.
+      await this.opts.audit?.record({
+        actorType: 'system', actorId: 'assurance-runner', action: `${run.kind} run ${status}`,
+        resource: `integration:${run.integrationId}`, outcome: status === 'passed' ? 'success' : 'failed',
+        detail: { before: { run: runId, status: 'running' }, after: { run: runId, kind: run.kind, status, ...(failure ? { error: failure.message } : {}) } },
+      }, tx);
+    });
   }
 }
