@@ -523,6 +523,8 @@ function catalogEntry(i: Integration, status: 'live' | 'retired'): CatalogServic
     kind: 'local', type: i.serviceType, supplier: i.supplierName, integrationMethod: i.integrationMethod,
     minIdentityLevel: i.design?.identityLevel ?? 'P9', status, category: CATEGORY[i.serviceType],
     webUrl: i.integrationMethod === 'web' ? i.webUrl : undefined, sortOrder: 70,
+    // A GP system applies where a practice runs it: its supplier id is the system's id, as the adapters know it.
+    gpSystem: i.serviceType === 'gp-system' ? i.supplierId : undefined,
   };
 }
 
