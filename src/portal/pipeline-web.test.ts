@@ -160,6 +160,9 @@ describe('integration pipeline pages', () => {
     assert.equal(check.statusCode, 200);
     assert.match(check.body, /Check before the service goes live/);
     assert.equal((await record()).row!.stage, 'connection-agreement', 'nothing changes until confirmed');
+    const change = await postForm('national', page('/go-live'), page('/go-live/change'), { reason: 'Every gate passed' });
+    assert.equal(change.statusCode, 200);
+    assert.match(change.body, /<textarea[^>]*name="reason"[^>]*>Every gate passed<\/textarea>/, 'changing the reason keeps what was typed');
     const live = await postForm('national', page('/go-live'), page('/go-live'), { reason: 'Every gate passed' });
     assert.equal(live.statusCode, 303);
     const serviceId = (await record()).row!.catalog_service_id as string;

@@ -266,6 +266,9 @@ export async function pipelineWeb(portal: FastifyInstance, deps: AppDeps, page: 
     }, err ? (err.kind === 'invalid' ? 400 : 409) : 200);
   };
   portal.get<{ Params: { id: string } }>('/integrations/:id/go-live', async (req, reply) => goLiveForm(req, reply));
+  // From the check page: back to the form with the reason as typed.
+  portal.post<{ Params: { id: string }; Body: Body }>('/integrations/:id/go-live/change', { preHandler: portal.csrfProtection }, async (req, reply) =>
+    goLiveForm(req, reply, { reason: flat(req.body).reason ?? '' }));
   portal.post<{ Params: { id: string }; Body: Body }>('/integrations/:id/go-live/check', { preHandler: portal.csrfProtection }, async (req, reply) => {
     const body = flat(req.body);
     let checked;
