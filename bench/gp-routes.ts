@@ -2,6 +2,7 @@
 // catalog, linkage, audit rows, idempotency table, resilience policy), without the HTML around them.
 import type { FastifyInstance } from 'fastify';
 import { GpServices, newFormToken } from '../src/gp/gp-services.ts';
+import { LinkageVault } from '../src/gp/linkage-vault.ts';
 import type { RunningSystem } from '../src/system.ts';
 
 export function gpBenchRoutes() {
@@ -22,8 +23,9 @@ export function gpBenchRoutes() {
       app.post<{ Params: { id: string } }>('/bench/gp/appointments/:id/cancel', async (req) =>
         (await services!.forCitizen(req.ctx, 'cancel appointment')).cancel(req.params.id, 'Benchmark'));
     },
-    attach(system: RunningSystem) {
-      services = new GpServices({ db: system.db, catalog: system.catalog, supplierUrls: system.supplierUrls, policies: system.policies });
+    async attach(system: RunningSystem) {
+      const vault = await LinkageVault.open(system.db, system.config.linkageKeySecret);
+      services = new GpServices({ db: system.db, catalog: system.catalog, supplierUrls: system.supplierUrls, policies: system.policies, vault });
     },
     close: () => services?.close(),
   };

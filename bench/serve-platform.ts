@@ -29,7 +29,7 @@ const gp = opts.gpRoutes ? gpBenchRoutes() : undefined;
 // Embedded PGlite keeps its files in a data folder, as `npm start` does (not in memory, as tests do).
 const dataDir = db ? undefined : await mkdtemp(path.join(tmpdir(), 'front-door-bench-'));
 const system = await startTestSystem({ ...opts.env, ...(dataDir ? { DATA_DIR: dataDir } : {}) }, { db, inMemory: !dataDir, supplierUrls: opts.supplierUrls, beforeListen: gp?.register });
-gp?.attach(system);
+await gp?.attach(system);
 
 const person = system.demoPeople.find((p) => p.nhsNumber === opts.nhsNumber);
 if (!person) throw new Error(`no demo person with NHS number ${opts.nhsNumber}`);

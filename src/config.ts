@@ -35,6 +35,8 @@ export interface Config {
   citizenApiPerMinute: number;
   /** Seconds a national record read is reused for the same person (0: every view asks the agency). */
   nationalRecordCacheSeconds: number;
+  /** 32 bytes, base64url: seals GP linkage keys at rest; unset: made once and kept in the store. */
+  linkageKeySecret?: string;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -70,5 +72,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     chromiumPath: env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     citizenApiPerMinute: int(env.CITIZEN_API_PER_MINUTE, 300, 'CITIZEN_API_PER_MINUTE'),
     nationalRecordCacheSeconds: int(env.NATIONAL_RECORD_CACHE_SECONDS, 30, 'NATIONAL_RECORD_CACHE_SECONDS'),
+    linkageKeySecret: env.LINKAGE_KEY_SECRET || undefined,
   };
 }

@@ -8,6 +8,7 @@ import { GpDomainError, type GpAdapterFactory, type GpAppointment, type GpLinkag
 import { SupplierPolicies } from '../integrations/resilience.ts';
 import type { RunningSystem } from '../system.ts';
 import { startTestSystem } from '../testing/factories.ts';
+import { LinkageVault } from './linkage-vault.ts';
 import { GpNotOfferedError, GpServices, newFormToken } from './gp-services.ts';
 
 const NHS = '9990079196'; // at A81001, an emis practice in the fixture
@@ -55,7 +56,7 @@ describe('GP services', () => {
   it('links once, books once per form token even when two submits race, renews a refused linkage', async () => {
     const counts: Counts = { link: 0, book: 0, cancel: 0, linkageRefusals: 0 };
     const factory = fakeSystem(counts);
-    const services = new GpServices({ db: system.db, catalog: system.catalog, supplierUrls: { 'gp-emis': 'http://fake' }, policies: new SupplierPolicies(), systems: { emis: factory } });
+    const services = new GpServices({ vault: await LinkageVault.open(system.db), db: system.db, catalog: system.catalog, supplierUrls: { 'gp-emis': 'http://fake' }, policies: new SupplierPolicies(), systems: { emis: factory } });
     const p = await services.forCitizen(ctxFor(amira()), 'book');
     const token = newFormToken();
     const [a, b] = await Promise.all([p.book({ slotId: 's1', reason: 'Cough' }, token), p.book({ slotId: 's1', reason: 'Cough' }, token)]);
@@ -80,7 +81,7 @@ describe('GP services', () => {
 
   it("refuses another citizen's appointment without asking the supplier, audited as denied", async () => {
     const counts: Counts = { link: 0, book: 0, cancel: 0, linkageRefusals: 0 };
-    const services = new GpServices({ db: system.db, catalog: system.catalog, supplierUrls: { 'gp-emis': 'http://fake' }, policies: new SupplierPolicies(), systems: { emis: fakeSystem(counts) } });
+    const services = new GpServices({ vault: await LinkageVault.open(system.db), db: system.db, catalog: system.catalog, supplierUrls: { 'gp-emis': 'http://fake' }, policies: new SupplierPolicies(), systems: { emis: fakeSystem(counts) } });
     const owner = await services.forCitizen(ctxFor(amira()), 'book');
     const { appointment } = await owner.book({ slotId: 's2', reason: 'Rash' }, newFormToken());
     const other = await services.forCitizen(ctxFor(amira({ sub: 'daniel', nhsNumber: '9990237573', gpOdsCode: 'E83003', birthdate: '1958-11-02' })), 'cancel');
@@ -90,8 +91,28 @@ describe('GP services', () => {
     assert.equal(denied.length, 1);
   });
 
+  it('keeps the linkage key sealed at rest, and links again when the stored key does not unseal', async () => {
+    const nhs = '9990316767';
+    const me = amira({ sub: 'sealed', nhsNumber: nhs, gpOdsCode: 'A81001', birthdate: '1970-01-01' });
+    const counts: Counts = { link: 0, book: 0, cancel: 0, linkageRefusals: 0 };
+    const make = async () => new GpServices({ vault: await LinkageVault.open(system.db), db: system.db, catalog: system.catalog, supplierUrls: { 'gp-emis': 'http://fake' }, policies: new SupplierPolicies(), systems: { emis: fakeSystem(counts) } });
+    await (await (await make()).forCitizen(ctxFor(me), 'view')).searchSlots({ from: '2026-12-01', to: '2026-12-02' });
+    const [row] = await system.db.query<{ linkage_key: string }>('SELECT linkage_key FROM gp_linkages WHERE nhs_number = $1', [nhs]);
+    assert.notEqual(row.linkage_key, 'key-1');
+    assert.doesNotMatch(row.linkage_key, /key-1/);
+    // A fresh process (no cache) unseals the stored key: no second link.
+    await (await (await make()).forCitizen(ctxFor(me), 'view')).searchSlots({ from: '2026-12-01', to: '2026-12-02' });
+    assert.equal(counts.link, 1);
+    // A key in clear (or from another row) is not trusted: the citizen is linked again and the row resealed.
+    await system.db.query("UPDATE gp_linkages SET linkage_key = 'key-1' WHERE nhs_number = $1", [nhs]);
+    await (await (await make()).forCitizen(ctxFor(me), 'view')).searchSlots({ from: '2026-12-01', to: '2026-12-02' });
+    assert.equal(counts.link, 2);
+    const [resealed] = await system.db.query<{ linkage_key: string }>('SELECT linkage_key FROM gp_linkages WHERE nhs_number = $1', [nhs]);
+    assert.notEqual(resealed.linkage_key, 'key-1');
+  });
+
   it('needs P9, and a citizen without a usable practice gets no GP services', async () => {
-    const services = new GpServices({ db: system.db, catalog: system.catalog, supplierUrls: {}, policies: new SupplierPolicies() });
+    const services = new GpServices({ vault: await LinkageVault.open(system.db), db: system.db, catalog: system.catalog, supplierUrls: {}, policies: new SupplierPolicies() });
     await assert.rejects(services.forCitizen(ctxFor(amira({ identityLevel: 'P5' })), 'view'), UpliftRequiredError);
     await assert.rejects(services.forCitizen(ctxFor(amira({ gpOdsCode: 'A81003' })), 'view'), GpNotOfferedError);
     await assert.rejects(services.forCitizen(ctxFor(amira({ gpOdsCode: undefined })), 'view'), GpNotOfferedError);

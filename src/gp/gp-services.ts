@@ -26,6 +26,7 @@ import { gpSystems } from '../integrations/gp/registry.ts';
 import { SupplierUnavailableError, type SupplierPolicies } from '../integrations/resilience.ts';
 import type { Queryable } from '../store/store.ts';
 import { GpWrites, type GpWriteKind } from './gp-writes.ts';
+import type { LinkageVault } from './linkage-vault.ts';
 
 /** The citizen's practice offers no GP services through us (no practice, closed, or an unknown GP system). */
 export class GpNotOfferedError extends Error {
@@ -45,6 +46,8 @@ export interface GpServicesOptions {
   policies: SupplierPolicies;
   /** GP systems by id; the registry unless a test adds one. */
   systems?: Record<string, GpAdapterFactory>;
+  /** Seals linkage keys before they are stored. */
+  vault: LinkageVault;
 }
 
 const FORM_TOKEN = /^[A-Za-z0-9_-]{16,64}$/;
@@ -95,6 +98,9 @@ export class GpServices {
     if (!r.practice || r.practiceProblem) throw new GpNotOfferedError('no-practice');
     return new GpPatient(this, this.opts.db, access, r.practice, this.adapter(r.practice.gpSystem), me.birthdate);
   }
+
+  /** Internal: the vault linkage keys are sealed with. */
+  get vault(): LinkageVault { return this.opts.vault; }
 
   /** Internal: the linkage cache shared by every request. */
   cachedLinkage(key: string): GpLinkage | undefined { return this.linkages.get(key); }
@@ -153,8 +159,11 @@ export class GpPatient {
       'SELECT account_id, linkage_key FROM gp_linkages WHERE nhs_number = $1 AND ods_code = $2 AND gp_system = $3',
       [this.nhsNumber, this.practice.odsCode, this.system],
     );
-    if (rows[0]) {
-      const l: GpLinkage = { accountId: rows[0].account_id, linkageKey: rows[0].linkage_key, odsCode: this.practice.odsCode, nhsNumber: this.nhsNumber };
+    // A key that does not unseal (tampered, copied from another row, or stored before keys were sealed) is as
+    // good as none: link again.
+    const linkageKey = rows[0] ? await this.services.vault.unseal(rows[0].linkage_key, this.linkageKey) : undefined;
+    if (rows[0] && linkageKey) {
+      const l: GpLinkage = { accountId: rows[0].account_id, linkageKey, odsCode: this.practice.odsCode, nhsNumber: this.nhsNumber };
       this.services.rememberLinkage(this.linkageKey, l);
       return l;
     }
@@ -173,7 +182,7 @@ export class GpPatient {
     await this.db.query(
       `INSERT INTO gp_linkages (nhs_number, ods_code, gp_system, account_id, linkage_key) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (nhs_number, ods_code, gp_system) DO UPDATE SET account_id = EXCLUDED.account_id, linkage_key = EXCLUDED.linkage_key, linked_at = now()`,
-      [this.nhsNumber, this.practice.odsCode, this.system, l.accountId, l.linkageKey],
+      [this.nhsNumber, this.practice.odsCode, this.system, l.accountId, await this.services.vault.seal(l.linkageKey, this.linkageKey)],
     );
     this.services.rememberLinkage(this.linkageKey, l);
     return l;

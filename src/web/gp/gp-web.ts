@@ -2,6 +2,7 @@
 // citizen's practice runs. Server-rendered, one question per page, check before every write, no JavaScript needed.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify';
 import type { AppDeps } from '../../app.ts';
+import { LinkageVault } from '../../gp/linkage-vault.ts';
 import { GpNotOfferedError, GpServices, isFormToken, newFormToken, type GpPatient } from '../../gp/gp-services.ts';
 import {
   GpDomainError,
@@ -84,7 +85,10 @@ export interface GpWebOptions {
 
 export async function gpWeb(app: FastifyInstance, opts: GpWebOptions): Promise<void> {
   const { deps, renderer } = opts;
-  const services = opts.services ?? new GpServices({ db: deps.db, catalog: deps.catalog, supplierUrls: deps.supplierUrls, policies: deps.policies });
+  const services = opts.services ?? new GpServices({
+    db: deps.db, catalog: deps.catalog, supplierUrls: deps.supplierUrls, policies: deps.policies,
+    vault: await LinkageVault.open(deps.db, deps.config.linkageKeySecret),
+  });
   if (!opts.services) app.addHook('onClose', async () => services.close());
 
   const page = (reply: FastifyReply, view: string, ctx: Record<string, unknown>, status = 200) =>
