@@ -19,6 +19,7 @@ import type { RunService } from './pipeline/runs/run-service.ts';
 import { securityHeaders, serveNhsukAssets } from './views/http.ts';
 import { apiRoutes } from './api/api-routes.ts';
 import { nationalServicesFor } from './national/national-services.ts';
+import type { HandoffSigner } from './identity/handoff.ts';
 import { citizenWeb } from './web/citizen-web.ts';
 import { healthRoutes } from './web/health-routes.ts';
 import { portalWeb } from './portal/portal-web.ts';
@@ -39,6 +40,8 @@ export interface AppDeps {
   supplierUrls: Record<string, string>;
   /** One resilience policy per supplier. */
   policies: SupplierPolicies;
+  /** Signs the single sign-on hand-off into suppliers' web integrations. */
+  handoff: HandoffSigner;
   /** Assurance runs against suppliers' endpoints (the portal's run pages). */
   runs?: RunService;
   logger?: FastifyServerOptions['logger'];

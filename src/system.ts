@@ -15,6 +15,7 @@ import { loadDemoPeople, seedDemoAccounts, type DemoPerson } from './identity/pr
 import { buildIdentityProvider, NHS_LOGIN_SCOPES } from './identity/provider/idp-app.ts';
 import { loadDemoStaff, seedDemoStaff, type DemoStaffMember } from './identity/provider/staff-accounts.ts';
 import { RelyingParty } from './identity/relying-party.ts';
+import { HandoffSigner } from './identity/handoff.ts';
 import { cachedSessions, redisSessions, storeSessions, type SessionStore } from './identity/sessions.ts';
 import { importOdsDirectory } from './reference/ods-import.ts';
 import { loadPracticeDirectory } from './reference/practice-directory.ts';
@@ -64,10 +65,12 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
   const db = opts.db ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: opts.inMemory ? undefined : config.dataDir }));
   const closers: (() => Promise<unknown>)[] = [];
   try {
+    // Each supplier at its configured URL (SUPPLIER_URL_GP_EMIS and so on), else its local sandbox.
+    const supplierUrls = opts.supplierUrls ?? defaultSupplierUrls(config);
     const seed = opts.seed ?? true;
     if (seed) {
       await importOdsDirectory(db, config.odsDir);
-      await seedDemoCatalog(db);
+      await seedDemoCatalog(db, { webConsultationUrl: supplierUrls['web-consultation'] });
       await seedDemoSuppliers(db);
     }
 
@@ -151,8 +154,6 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
       client: 'staff',
     });
 
-    // Each supplier at its configured URL (SUPPLIER_URL_GP_EMIS and so on), else its local sandbox.
-    const supplierUrls = opts.supplierUrls ?? defaultSupplierUrls(config);
     const policies = new SupplierPolicies({ timeoutMs: 3000 });
 
     // Assurance runs: the queue's worker starts once the store is ready and stops before it closes.
@@ -163,6 +164,7 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
 
     const app = await buildApp({
       config, db, sessions, catalog, audit, citizenRp, staffRp, redis, supplierUrls, policies,
+      handoff: await HandoffSigner.open(db, config.publicUrl),
       identityOrigin: new URL(issuer).origin, runs,
       logger: opts.logger === undefined ? false : (opts.logger as never),
     });

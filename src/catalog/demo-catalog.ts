@@ -34,15 +34,18 @@ const gpServices: CatalogService[] = GP_SYSTEMS.map((g) => ({
 
 const localServices: CatalogService[] = [
   { id: 'consult-online-askdoc', name: 'Ask your GP surgery online', description: 'Tell your GP surgery about a health problem by answering questions online; the surgery triages it and replies.', kind: 'local', type: 'online-consultation', supplier: 'AskDoc Online (demo supplier)', integrationMethod: 'native', minIdentityLevel: 'P5', status: 'live', category: 'consultations', sortOrder: 50 },
-  { id: 'consult-online-triagepoint', name: 'Online consultation with TriagePoint', description: 'Ask for help with a medical or admin request; forms-based triage routes it to the right person at your surgery.', kind: 'local', type: 'online-consultation', supplier: 'TriagePoint (demo supplier)', integrationMethod: 'web', minIdentityLevel: 'P5', status: 'live', category: 'consultations', webUrl: 'http://localhost/triagepoint', sortOrder: 51 },
-  { id: 'phr-carebook', name: 'CareBook personal health record', description: 'See records from your hospital and other care services, and add your own readings, mood diary and photos.', kind: 'local', type: 'phr', supplier: 'CareBook (demo supplier)', integrationMethod: 'web', minIdentityLevel: 'P9', status: 'live', category: 'record', webUrl: 'http://localhost/carebook', sortOrder: 60 },
+  { id: 'consult-online-triagepoint', name: 'Online consultation with TriagePoint', description: 'Ask for help with a medical or admin request; forms-based triage routes it to the right person at your surgery.', kind: 'local', type: 'online-consultation', supplier: 'TriagePoint (demo supplier)', integrationMethod: 'web', minIdentityLevel: 'P5', status: 'live', category: 'consultations', sortOrder: 51 },
+  { id: 'phr-carebook', name: 'CareBook personal health record', description: 'See records from your hospital and other care services, and add your own readings, mood diary and photos.', kind: 'local', type: 'phr', supplier: 'CareBook (demo supplier)', integrationMethod: 'web', minIdentityLevel: 'P9', status: 'live', category: 'record', sortOrder: 60 },
 ];
 
 export const DEMO_SERVICES: CatalogService[] = [...national, ...gpServices, ...localServices];
 
 /** Seeds services and their commissioning once; later runs leave commissioning decisions alone. */
-export async function seedDemoCatalog(db: Store): Promise<void> {
-  for (const s of DEMO_SERVICES) await upsertService(db, s);
+export async function seedDemoCatalog(db: Store, sites: { webConsultationUrl?: string } = {}): Promise<void> {
+  for (const s of DEMO_SERVICES) {
+    // TriagePoint's site is the web-consultation sandbox wherever it runs; CareBook has none, so it says so.
+    await upsertService(db, s.id === 'consult-online-triagepoint' && sites.webConsultationUrl ? { ...s, webUrl: `${sites.webConsultationUrl.replace(/\/$/, '')}/` } : s);
+  }
   if ((await listCommissioning(db)).length > 0) return;
   // GP IT Futures: every practice reaches its own GP system's services.
   for (const s of gpServices) await addCommissioning(db, { serviceId: s.id, icbCode: '*', createdBy: 'seed' });

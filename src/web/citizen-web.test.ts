@@ -1,6 +1,7 @@
 // Citizen pages over HTTP: what each kind of user sees, and every denial.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createLocalJWKSet, jwtVerify } from 'jose';
 import { signedInCitizen, startTestSystem } from '../testing/factories.ts';
 import type { RunningSystem } from '../system.ts';
 
@@ -163,5 +164,42 @@ describe('catalog API', () => {
     const res = await get('/api/nope');
     assert.equal(res.statusCode, 404);
     assert.equal(JSON.parse(res.body).error, 'Not Found');
+  });
+});
+
+describe('signing in to a supplier\'s web integration', () => {
+  it('hands a commissioned citizen over with a one-minute token only that supplier accepts, verifiable by the published key, and logs it', async () => {
+    const { cookie, nhsNumber } = await signedInCitizen(system, { practice: 'E83003', level: 'P9', nhsNumber: '9990237573' });
+    const pageRes = await get('/services/consult-online-triagepoint', cookie);
+    assert.equal(pageRes.statusCode, 200);
+    assert.match(pageRes.body, /href="\/services\/consult-online-triagepoint\/open"/);
+    const res = await get('/services/consult-online-triagepoint/open', cookie);
+    assert.equal(res.statusCode, 303);
+    const to = new URL(String(res.headers.location));
+    const site = new URL(system.catalog.service('consult-online-triagepoint')!.webUrl!);
+    assert.equal(to.origin, site.origin);
+    const token = to.searchParams.get('assertedLoginIdentity')!;
+    const jwks = createLocalJWKSet((await get('/.well-known/handoff-jwks.json')).json());
+    const { payload } = await jwtVerify(token, jwks, { issuer: system.config.publicUrl, audience: site.origin });
+    assert.equal(payload.identity_proofing_level, 'P9');
+    assert.ok(payload.sub && payload.jti);
+    assert.ok(payload.exp! - payload.iat! <= 60);
+    await assert.rejects(jwtVerify(token, jwks, { issuer: system.config.publicUrl, audience: 'http://127.0.0.1:1' }), 'another supplier cannot use it');
+    const log = await system.db.query<{ action: string; supplier: string }>("SELECT action, supplier FROM audit_events WHERE subject_nhs_number = $1 AND resource = 'service:consult-online-triagepoint'", [nhsNumber]);
+    assert.deepEqual(log.map((r) => r.action), ['sign-in hand-off']);
+  });
+
+  it('refuses where the service is not commissioned, below its identity level, not a web service, or signed out', async () => {
+    const elsewhere = await signedInCitizen(system, { practice: 'A81001', level: 'P9' });
+    assert.equal((await get('/services/consult-online-triagepoint/open', elsewhere.cookie)).statusCode, 404);
+    const p0 = await signedInCitizen(system, { practice: 'E83003', level: 'P0' });
+    const low = await get('/services/consult-online-triagepoint/open', p0.cookie);
+    assert.notEqual(low.statusCode, 303);
+    assert.match(low.body, /[Pp]rove your identity/);
+    const p9 = await signedInCitizen(system, { practice: 'E83003', level: 'P9' });
+    assert.equal((await get('/services/organ-donation/open', p9.cookie)).statusCode, 404, 'a native service has nowhere to hand over to');
+    const none = await get('/services/consult-online-triagepoint/open');
+    assert.equal(none.statusCode, 303);
+    assert.match(String(none.headers.location), /sign-in/);
   });
 });

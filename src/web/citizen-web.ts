@@ -148,14 +148,34 @@ export async function citizenWeb(app: FastifyInstance, deps: AppDeps): Promise<v
     return page(reply, 'account.njk', { title: 'Your account', me, practice: r.practice, practiceProblem: r.practiceProblem ? PRACTICE_PROBLEMS[r.practiceProblem] : undefined, levelName: LEVEL_NAMES[me.identityLevel], national: await national.accountRecord(req) });
   });
 
-  app.get<{ Params: { id: string } }>('/services/:id', async (req, reply) => {
+  /** A service this citizen may use now: commissioned for their practice (or national) and at their identity level. */
+  const usableService = (req: FastifyRequest<{ Params: { id: string } }>): CatalogService | undefined => {
     const me = citizen(req);
-    const r = catalog.resolve(me.gpOdsCode, me.identityLevel);
-    const found = r.services.find((s) => s.service.id === req.params.id);
-    if (!found) return notFound(reply);
-    if (!found.usable) throw new UpliftRequiredError(found.service.minIdentityLevel, me.identityLevel);
-    return page(reply, 'service.njk', { title: found.service.name, service: found.service, back: { href: '/' } });
+    const found = catalog.resolve(me.gpOdsCode, me.identityLevel).services.find((s) => s.service.id === req.params.id);
+    if (found && !found.usable) throw new UpliftRequiredError(found.service.minIdentityLevel, me.identityLevel);
+    return found?.service;
+  };
+
+  app.get<{ Params: { id: string } }>('/services/:id', async (req, reply) => {
+    const service = usableService(req);
+    if (!service) return notFound(reply);
+    return page(reply, 'service.njk', { title: service.name, service, back: { href: '/' } });
   });
+
+  // Into a supplier's own website, signed in: a one-minute token naming the citizen, for that supplier only. A link,
+  // not a form: browsers hold a form's redirect to the CSP's form-action list, and this one leaves for the supplier.
+  app.get<{ Params: { id: string } }>('/services/:id/open', async (req, reply) => {
+    const service = usableService(req);
+    if (!service || service.integrationMethod !== 'web' || !service.webUrl) return notFound(reply);
+    const me = citizen(req);
+    const target = new URL(service.webUrl);
+    target.searchParams.set('assertedLoginIdentity', await deps.handoff.sign(me, target.origin));
+    // Passing who the citizen is to a supplier is a disclosure of their identity: it goes in their access log.
+    await req.ctx.audit({ subjectNhsNumber: me.nhsNumber, action: 'sign-in hand-off', resource: `service:${service.id}`, supplier: service.supplier, outcome: 'success', detail: { to: target.origin } });
+    return reply.redirect(target.toString(), 303);
+  });
+
+  app.get('/.well-known/handoff-jwks.json', async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(deps.handoff.jwks()));
 
   app.get<{ Querystring: { service?: string } }>('/prove-your-identity', async (req, reply) => {
     const me = citizen(req);

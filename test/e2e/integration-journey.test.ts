@@ -46,7 +46,7 @@ async function look(page: Page, label: string): Promise<void> {
 }
 
 /** A citizen signed in through the real NHS login page; returns the hub's main text. */
-async function citizenHub(sub: string, label: string): Promise<string> {
+async function citizenHub(sub: string, label: string, open?: string): Promise<string> {
   const person = system.demoPeople.find((p) => p.sub === sub);
   assert.ok(person, `demo citizen ${sub}`);
   const context = await browser.newContext({ bypassCSP: true });
@@ -61,6 +61,16 @@ async function citizenHub(sub: string, label: string): Promise<string> {
   await page.getByRole('heading', { name: `Hello ${person.givenName}` }).waitFor();
   await look(page, label);
   const text = await page.locator('main').innerText();
+  if (open) {
+    // Into the supplier's own site, signed in through the hand-off: no second sign-in there.
+    await page.getByRole('link', { name: open }).click();
+    await look(page, `${label} service page`);
+    await page.getByRole('button', { name: /^Continue to / }).click();
+    await page.waitForURL((u) => u.origin === new URL(sandboxUrl).origin && !u.search.includes('assertedLoginIdentity'));
+    await page.getByRole('heading', { name: 'Get help with anxiety or worry' }).waitFor();
+    assert.equal(await page.locator('input[type="password"]').count(), 0, 'signed in at the supplier without a password');
+    await look(page, `${label} at the supplier`);
+  }
   await context.close();
   return text;
 }
@@ -366,7 +376,7 @@ describe('the integration journey in a real browser', () => {
     lap('commissioned');
 
     // 5. A citizen at A81001 (ICB QHM) sees it; one at E83003 (ICB QMJ) does not.
-    assert.match(await citizenHub('demo-p9-stockton', 'hub in QHM'), new RegExp(TITLE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    assert.match(await citizenHub('demo-p9-stockton', 'hub in QHM', TITLE), new RegExp(TITLE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     assert.doesNotMatch(await citizenHub('demo-p9-whetstone', 'hub in QMJ'), /ask your surgery about anxiety/);
     lap('citizens');
   });
