@@ -45,6 +45,17 @@ after(async () => {
   await db.close();
 });
 
+describe('interrupted runs', () => {
+  test('a run still running long after any run could take is recorded as an error, so nothing waits on it', async () => {
+    const [row] = await db.query<{ id: string }>(
+      `INSERT INTO pipeline_runs (integration_id, kind, target_url, status, started_at, created_at, requested_by)
+       VALUES ($1, 'conformance', 'http://127.0.0.1:1/', 'running', now() - interval '20 minutes', now() - interval '20 minutes', 'supplier-x') RETURNING id`, [ids[6]]);
+    const run = await runs.get(String(row.id));
+    assert.equal(run?.status, 'error');
+    assert.match(run?.error ?? '', /interrupted/);
+  });
+});
+
 describe('conformance runs', () => {
   test('against a healthy GP sandbox: passed, with a PASS row per check and progress to 100', async () => {
     const queued = await runs.request({ integrationId: ids[1], kind: 'conformance', targetUrl: healthy.url, params: { suite: 'gp', system: 'emis' }, requestedBy: 'supplier-x', requestedAs: 'supplier:runs-test-supplier' });
@@ -86,13 +97,14 @@ describe('conformance runs', () => {
 
   test('a refused URL or bad parameters queue nothing', async () => {
     const before = (await db.query('SELECT count(*)::int AS n FROM pipeline_runs'))[0].n;
+    const jobsBefore = (await db.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'pipeline-runs'`))[0].n;
     await assert.rejects(runs.request({ integrationId: ids[4], kind: 'conformance', targetUrl: 'http://169.254.169.254/', params: { suite: 'gp', system: 'emis' }, requestedBy: 'x' }), OutboundUrlRefused);
     await assert.rejects(runs.request({ integrationId: ids[4], kind: 'conformance', targetUrl: 'http://evil.test/', params: { suite: 'gp', system: 'emis' }, requestedBy: 'x' }), /evil\.test resolves to 10\.0\.0\.1/);
     await assert.rejects(runs.request({ integrationId: ids[4], kind: 'conformance', targetUrl: healthy.url, params: { suite: 'gp', system: 'nope' }, requestedBy: 'x' }), RunRequestInvalid);
     await assert.rejects(runs.request({ integrationId: ids[4], kind: 'capacity', targetUrl: healthy.url, params: {}, requestedBy: 'x' }), (e: unknown) => e instanceof RunRequestInvalid && e.field === 'populationCovered');
     assert.equal((await db.query('SELECT count(*)::int AS n FROM pipeline_runs'))[0].n, before);
-    // One job per run ever requested: the refusals wrote none.
-    assert.equal((await db.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'pipeline-runs'`))[0].n, before);
+    // The refusals queued no job either.
+    assert.equal((await db.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'pipeline-runs'`))[0].n, jobsBefore);
     assert.deepEqual(await runs.list(ids[4]), []);
   });
 });

@@ -126,18 +126,22 @@ export interface RunServiceOptions {
   onError?: (err: Error) => void;
 }
 
+/** No run takes this long (capacity runs are bounded to 30 s): one still 'running' after it was cut off. */
+const RUN_EXPIRY_SECONDS = 600;
+
 export class RunService {
   private readonly queue: JobQueue<{ runId: string }>;
   private readonly inFlight = new Set<AbortController>();
   private started = false;
 
   constructor(private readonly opts: RunServiceOptions) {
-    this.queue = new JobQueue(opts.db, 'pipeline-runs', { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, expireInSeconds: 600 });
+    this.queue = new JobQueue(opts.db, 'pipeline-runs', { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 1, expireInSeconds: RUN_EXPIRY_SECONDS });
   }
 
   async start(): Promise<void> {
     if (this.started) return;
     const onError = this.opts.onError ?? (() => {});
+    await this.closeInterrupted();
     await this.queue.start(onError);
     await this.queue.work(async ({ runId }) => {
       await this.carryOut(runId).catch(onError);
@@ -177,8 +181,25 @@ export class RunService {
     });
   }
 
+  /**
+   * Runs whose process stopped mid-way (a restart, a crash) would say 'running' for ever: past the job's expiry
+   * they are recorded as errors, so the page says to start again and the gate does not wait on them.
+   */
+  private async closeInterrupted(): Promise<void> {
+    const stale = await this.opts.db.query<{ id: string; integration_id: string; kind: RunKind }>(
+      `UPDATE pipeline_runs SET status = 'error', error = 'The run was interrupted before it finished (the service stopped); start it again', progress_note = 'Interrupted', finished_at = now()
+       WHERE status IN ('queued', 'running') AND created_at < now() - make_interval(secs => $1) RETURNING id, integration_id, kind`, [RUN_EXPIRY_SECONDS]);
+    for (const r of stale) {
+      await this.opts.audit?.record({
+        actorType: 'system', actorId: 'assurance-runner', action: `${r.kind} run error`, resource: `integration:${r.integration_id}`, outcome: 'failed',
+        detail: { before: { run: String(r.id), status: 'running' }, after: { run: String(r.id), kind: r.kind, status: 'error', error: 'interrupted' } },
+      });
+    }
+  }
+
   async get(id: string): Promise<RunRecord | undefined> {
     if (!/^\d{1,18}$/.test(id)) return undefined;
+    await this.closeInterrupted();
     const [row] = await this.opts.db.query<RunRow>(`SELECT ${COLUMNS} FROM pipeline_runs WHERE id = $1`, [id]);
     return row ? toRecord(row) : undefined;
   }
