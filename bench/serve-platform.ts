@@ -1,5 +1,5 @@
 // Front Door in its own process for a benchmark, as a deployment runs it: the benchmark process only generates
-// load. Started by platform-process.ts; prints one JSON line (its URL and a signed-in citizen's cookie), then
+// load. Started by processes.ts; prints one JSON line (its URL and a signed-in citizen's cookie), then
 // serves until SIGTERM.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
