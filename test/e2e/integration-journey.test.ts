@@ -93,6 +93,11 @@ async function waitForRun(page: Page, label: string, opts: { follow?: boolean } 
     const status = (await page.locator('main strong.nhsuk-tag').first().innerText()).trim();
     assert.match(status, RUN_STATES);
     if (status !== 'Queued' && status !== 'Running') {
+      // The script may have moved the tag on before this page was reloaded: the result is on a fresh page.
+      if (await page.locator('progress#run-progress').count()) {
+        await page.reload();
+        continue;
+      }
       await look(page, `${label} finished`);
       return status;
     }
