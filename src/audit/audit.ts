@@ -33,14 +33,9 @@ export class AuditLog {
   // row is written, so a response never goes out ahead of its audit record.
   private readonly batch: StatementBatcher<AuditEvent, undefined>;
 
-  constructor(private readonly db: Queryable & Partial<Pick<Store, 'insertRows'>>) {
+  constructor(private readonly db: Queryable & Pick<Store, 'insertRows'>) {
     this.batch = new StatementBatcher(async (events) => {
-      const rows = events.map(values);
-      if (this.db.insertRows) await this.db.insertRows('audit_events', COLUMNS, rows);
-      else {
-        const { sql, params } = multiRowInsert('audit_events', COLUMNS, rows);
-        await this.db.query(sql, params);
-      }
+      await this.db.insertRows('audit_events', COLUMNS, events.map(values));
       return events.map(() => undefined);
     }, 500);
   }

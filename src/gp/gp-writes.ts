@@ -1,8 +1,8 @@
 // The gp_writes table: the idempotency claim taken before a booking or repeat request goes to the supplier, its
 // outcome once the supplier answered, and who owns a written resource. The three hot statements are shared by
 // requests running at the same moment (see statement-batcher.ts).
-import { StatementBatcher, valuesTuples } from '../store/statement-batcher.ts';
-import type { Queryable } from '../store/store.ts';
+import { StatementBatcher } from '../store/statement-batcher.ts';
+import { valuesTuples, type Queryable } from '../store/store.ts';
 
 export type GpWriteKind = 'booking' | 'repeat-request';
 

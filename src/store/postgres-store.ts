@@ -1,6 +1,6 @@
 // A PostgreSQL server through node-postgres; an optional schema isolates test runs on a shared server.
 import pg from 'pg';
-import { multiRowInsert, type Queryable, type Row, type Store } from './store.ts';
+import { isIdentifier, multiRowInsert, type Queryable, type Row, type Store } from './store.ts';
 
 export interface PostgresOptions {
   connectionString: string;
@@ -10,7 +10,7 @@ export interface PostgresOptions {
 }
 
 export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
-  if (opts.schema && !/^[a-z_][a-z0-9_]*$/.test(opts.schema)) throw new Error(`invalid schema name ${opts.schema}`);
+  if (opts.schema && !isIdentifier(opts.schema)) throw new Error(`invalid schema name ${opts.schema}`);
   if (opts.schema) {
     const c = new pg.Client({ connectionString: opts.connectionString });
     await c.connect();
@@ -43,7 +43,7 @@ export async function openPostgresStore(opts: PostgresOptions): Promise<Store> {
       }
     },
     async listen(channel, onNotify) {
-      if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel ${channel}`);
+      if (!isIdentifier(channel)) throw new Error(`invalid channel ${channel}`);
       const client = await pool.connect();
       listeners.push(client);
       client.on('notification', (msg) => { if (msg.channel === channel) onNotify(msg.payload ?? ''); });

@@ -38,14 +38,3 @@ export class StatementBatcher<In, Out> {
     this.flushing = false;
   }
 }
-
-/** `($1, $2, …), ($n+1, …)`: the VALUES tuples for `rows` rows of `columns` parameters each, with optional casts. */
-export function valuesTuples(rows: number, columns: number, casts: string[] = []): string {
-  const out: string[] = [];
-  for (let r = 0; r < rows; r++) {
-    const cols: string[] = [];
-    for (let c = 0; c < columns; c++) cols.push(`$${r * columns + c + 1}${casts[c] ? `::${casts[c]}` : ''}`);
-    out.push(`(${cols.join(', ')})`);
-  }
-  return out.join(', ');
-}

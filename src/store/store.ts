@@ -34,16 +34,31 @@ export async function maybeOne<R extends Row>(db: Queryable, sql: string, params
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
+/** True for a plain lower-case SQL identifier (table, column, schema, channel), safe to write into SQL as it is. */
+export function isIdentifier(name: string): boolean {
+  return IDENTIFIER.test(name);
+}
+
 /** Checks a table and its columns are plain identifiers, so they can be written into SQL as they are. */
 export function checkIdentifiers(table: string, columns: string[]): void {
-  for (const name of [table, ...columns]) if (!IDENTIFIER.test(name)) throw new Error(`not a plain SQL identifier: ${name}`);
+  for (const name of [table, ...columns]) if (!isIdentifier(name)) throw new Error(`not a plain SQL identifier: ${name}`);
+}
+
+/** `($1, $2, …), ($n+1, …)`: the VALUES tuples for `rows` rows of `columns` parameters each, with optional casts. */
+export function valuesTuples(rows: number, columns: number, casts: string[] = []): string {
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const cols: string[] = [];
+    for (let c = 0; c < columns; c++) cols.push(`$${r * columns + c + 1}${casts[c] ? `::${casts[c]}` : ''}`);
+    out.push(`(${cols.join(', ')})`);
+  }
+  return out.join(', ');
 }
 
 /** `INSERT … VALUES ($1, …), (…)` for rows of equal length, with their parameters. */
 export function multiRowInsert(table: string, columns: string[], rows: unknown[][]): { sql: string; params: unknown[] } {
   checkIdentifiers(table, columns);
-  const tuples = rows.map((_, r) => `(${columns.map((__, c) => `$${r * columns.length + c + 1}`).join(', ')})`);
-  return { sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, params: rows.flat() };
+  return { sql: `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${valuesTuples(rows.length, columns.length)}`, params: rows.flat() };
 }
 
 /** Rows as CSV for COPY … WITH (FORMAT csv): every value quoted (so empty text stays text), NULL left bare. */
