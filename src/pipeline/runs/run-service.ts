@@ -199,9 +199,14 @@ export class RunService {
 
   async get(id: string): Promise<RunRecord | undefined> {
     if (!/^\d{1,18}$/.test(id)) return undefined;
-    await this.closeInterrupted();
-    const [row] = await this.opts.db.query<RunRow>(`SELECT ${COLUMNS} FROM pipeline_runs WHERE id = $1`, [id]);
-    return row ? toRecord(row) : undefined;
+    const read = async () => (await this.opts.db.query<RunRow>(`SELECT ${COLUMNS} FROM pipeline_runs WHERE id = $1`, [id])).map(toRecord)[0];
+    const run = await read();
+    // The run page polls this every 2 s: only a run still active past its expiry needs closing, then reading again.
+    if (run && (run.status === 'queued' || run.status === 'running') && Date.now() - run.createdAt.getTime() > RUN_EXPIRY_SECONDS * 1000) {
+      await this.closeInterrupted();
+      return read();
+    }
+    return run;
   }
 
   async list(integrationId: string): Promise<RunRecord[]> {
