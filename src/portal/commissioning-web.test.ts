@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StaffRole } from '../identity/provider/accounts.ts';
 import type { RunningSystem } from '../system.ts';
-import { signedInCitizen, signedInStaff, startTestSystem } from '../testing/factories.ts';
+import { signedInCitizen, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
 
 let system: RunningSystem;
 const cookies: Record<string, string> = {};
@@ -16,7 +16,7 @@ before(async () => {
     qhm: { role: 'commissioner', organisation: 'QHM' }, qmj: { role: 'commissioner', organisation: 'QMJ' },
     provider: { role: 'provider', organisation: 'E83003' }, carebook: { role: 'supplier', organisation: 'carebook' },
   };
-  for (const [k, r] of Object.entries(roles)) cookies[k] = (await signedInStaff(system, r)).cookie;
+  Object.assign(cookies, await signedInStaffCookies(system, roles));
   // Demo people's practices: Whetstone (E83003) and Finchley (E83005) in ICB QMJ, Stockton (A81001) in QHM.
   cookies.whetstone = (await signedInCitizen(system, { practice: 'E83003' })).cookie;
   cookies.finchley = (await signedInCitizen(system, { practice: 'E83005' })).cookie;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StaffRole } from '../identity/provider/accounts.ts';
 import type { RunningSystem } from '../system.ts';
-import { signedInStaff, startTestSystem } from '../testing/factories.ts';
+import { startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
 
 let system: RunningSystem;
 const cookies: Record<string, string> = {};
@@ -15,7 +15,7 @@ before(async () => {
     qhm: { role: 'commissioner', organisation: 'QHM' }, qmj: { role: 'commissioner', organisation: 'QMJ' },
     a81001: { role: 'provider', organisation: 'A81001' }, askdoc: { role: 'supplier', organisation: 'askdoc' }, carebook: { role: 'supplier', organisation: 'carebook' },
   };
-  for (const [k, r] of Object.entries(roles)) cookies[k] = (await signedInStaff(system, r)).cookie;
+  Object.assign(cookies, await signedInStaffCookies(system, roles));
 });
 after(async () => system.close());
 

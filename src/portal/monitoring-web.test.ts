@@ -7,7 +7,7 @@ import { startSandbox, type RunningSandbox } from '../../sandboxes/common/server
 import { gpTppSandbox } from '../../sandboxes/gp-tpp/index.ts';
 import type { StaffRole } from '../identity/provider/accounts.ts';
 import type { RunningSystem } from '../system.ts';
-import { signedInCitizen, signedInStaff, startTestSystem } from '../testing/factories.ts';
+import { signedInCitizen, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
 import { demoCitizen } from '../web/gp/gp-test-client.ts';
 
 // Demo people (demo/people.json): on EMIS at E83003 (ICB QMJ), on TPP at J81002 (ICB QVV).
@@ -25,7 +25,7 @@ before(async () => {
     qmj: { role: 'commissioner', organisation: 'QMJ' }, qvv: { role: 'commissioner', organisation: 'QVV' },
     tpp: { role: 'supplier', organisation: 'tpp' }, emis: { role: 'supplier', organisation: 'emis' }, provider: { role: 'provider', organisation: 'E83003' },
   };
-  for (const [k, r] of Object.entries(roles)) cookies[k] = (await signedInStaff(system, r)).cookie;
+  Object.assign(cookies, await signedInStaffCookies(system, roles));
   cookies.citizen = (await signedInCitizen(system, { practice: 'E83003' })).cookie;
 });
 after(async () => {

@@ -10,7 +10,7 @@ import { assessCriterion, decide, recordSupport, submitProposal } from '../gover
 import type { StaffRole } from '../identity/provider/accounts.ts';
 import { completeChecklistItem, integrationForProposal, viewIntegration } from '../pipeline/integrations.ts';
 import type { RunningSystem } from '../system.ts';
-import { signedInCitizen, signedInStaff, startTestSystem } from '../testing/factories.ts';
+import { signedInCitizen, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
 
 let system: RunningSystem;
 let id: string;
@@ -24,7 +24,7 @@ before(async () => {
     qhm: { role: 'commissioner', organisation: 'QHM' }, qmj: { role: 'commissioner', organisation: 'QMJ' },
     a81001: { role: 'provider', organisation: 'A81001' }, askdoc: { role: 'supplier', organisation: 'askdoc' }, carebook: { role: 'supplier', organisation: 'carebook' },
   };
-  for (const [k, r] of Object.entries(roles)) cookies[k] = (await signedInStaff(system, r)).cookie;
+  Object.assign(cookies, await signedInStaffCookies(system, roles));
   cookies.citizen = (await signedInCitizen(system)).cookie;
   const deps = await governanceDeps(system.db, new AuditLog(system.db));
   const proposal = await submitProposal(deps, as('supplier', 'askdoc'), {

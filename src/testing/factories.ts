@@ -81,3 +81,10 @@ export async function signedInStaff(system: RunningSystem, role: StaffRole): Pro
   const sessionId = await system.sessions.create({ kind: 'staff', sub: `staff-${role.role}-${role.organisation}`, givenName: 'Test', familyName: 'Staff', roles: [role], idToken: 'test-id-token' });
   return { cookie: `fd_session=${sessionId}`, sessionId };
 }
+
+/** One signed-in staff member per named role, as a Cookie header each: `{ qhm: 'fd_session=…', … }`. */
+export async function signedInStaffCookies(system: RunningSystem, roles: Record<string, StaffRole>): Promise<Record<string, string>> {
+  const cookies: Record<string, string> = {};
+  for (const [name, role] of Object.entries(roles)) cookies[name] = (await signedInStaff(system, role)).cookie;
+  return cookies;
+}
