@@ -4,7 +4,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app.ts';
 import { nationalServicesFor, NationalServices, NATIONAL_LEVELS, type ReadResult, type WriteResult } from '../../national/national-services.ts';
 import { newRequestId } from '../../integrations/national/http.ts';
-import { SupplierUnavailableError } from '../../integrations/resilience.ts';
 import { WHO_CAN_CHANGE, type DemographicsChange, type DemographicsRecord, type RestrictedField } from '../../integrations/national/demographics.ts';
 import { ORGAN_CODES, type OrganChoice, type OrganDonationDecision, type OrganDonationRecord, type FaithDeclaration } from '../../integrations/national/organ-donation.ts';
 import { CONTACT_CHANNELS, type ContactChannel, type ContactPreferences } from '../../integrations/national/contact-preferences.ts';
