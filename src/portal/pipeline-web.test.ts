@@ -163,6 +163,8 @@ describe('integration pipeline pages', () => {
     const change = await postForm('national', page('/go-live'), page('/go-live/change'), { reason: 'Every gate passed' });
     assert.equal(change.statusCode, 200);
     assert.match(change.body, /<textarea[^>]*name="reason"[^>]*>Every gate passed<\/textarea>/, 'changing the reason keeps what was typed');
+    assert.equal((await postForm('national', page('/go-live'), page('/go-live/change'), { reason: 'x' }, { noToken: true })).statusCode, 403, 'no CSRF token');
+    assert.equal((await postForm('askdoc', page(), page('/go-live/change'), { reason: 'x' })).statusCode, 403, 'the supplier cannot reach the go-live form');
     const live = await postForm('national', page('/go-live'), page('/go-live'), { reason: 'Every gate passed' });
     assert.equal(live.statusCode, 303);
     const serviceId = (await record()).row!.catalog_service_id as string;
