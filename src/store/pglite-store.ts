@@ -19,7 +19,9 @@ export async function openPgliteStore(dataDir?: string): Promise<Store> {
       if (!rows.length) return;
       checkIdentifiers(table, columns);
       // PGlite reads COPY data from a Blob at the virtual path /dev/blob.
-      await pg.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([csvRows(rows)]) });
+      // Through the simple protocol (exec): one round into the database instead of the six a parameterised
+      // query takes, which is most of the cost of a small COPY.
+      await pg.exec(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`, { blob: new Blob([csvRows(rows)]) });
     },
     async script(sql) {
       await pg.exec(sql);
