@@ -90,6 +90,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     global: false,
     redis: deps.redis,
     nameSpace: 'fd-rl:',
+    // The limit and what is left are told when it is reached (429 with Retry-After), not on every answer.
+    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'Too Many Requests', message: `Too many requests: try again in ${Math.ceil(ctx.ttl / 1000)} seconds` }),
   });
   await serveNhsukAssets(app);

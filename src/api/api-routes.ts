@@ -7,6 +7,7 @@ import type { CatalogService } from '../catalog/catalog.ts';
 import type { CatalogIndex } from '../catalog/resolution.ts';
 import type { AuditLog } from '../audit/audit.ts';
 import type { Store } from '../store/store.ts';
+import { jsonApiRoutes } from '../views/http.ts';
 import { governanceApi } from './governance-api.ts';
 import { nationalApi } from './national-api.ts';
 import type { NationalServices } from '../national/national-services.ts';
@@ -53,6 +54,8 @@ export const apiRoutes: FastifyPluginAsync<{
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // The documentation above is pages; everything from here is JSON.
+  jsonApiRoutes(app);
 
   app.get('/catalog', {
     config: { rateLimit: { max: 600, timeWindow: '1 minute' } },

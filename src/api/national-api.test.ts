@@ -40,6 +40,21 @@ describe('GET /api/me/national-record', () => {
     assert.deepEqual(rows.map((r) => r.outcome), ['success']);
   });
 
+  it("answers with the API's own security headers (never cached, never framed, nothing to render), not a page's", async () => {
+    const { cookie } = await signedInCitizen(system, { level: 'P9', nhsNumber: NHS });
+    const res = await get(system, cookie);
+    assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'");
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('x-frame-options'), 'DENY');
+    // Within the limit, the limit is not told on every answer.
+    assert.equal(res.headers.get('x-ratelimit-remaining'), null);
+    // A page keeps the page policy, with its script nonce.
+    const page = await fetch(`${system.url}/`);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self' 'nonce-/);
+    assert.equal(page.headers.get('x-frame-options'), 'SAMEORIGIN');
+  });
+
   it('refuses without a session (401) and below P9 (403, naming the uplift)', async () => {
     const none = await get(system);
     assert.equal(none.status, 401);
@@ -82,6 +97,9 @@ describe('GET /api/me/national-record', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await get(system, first.cookie)).status);
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    const over = await get(system, first.cookie);
+    assert.equal(over.status, 429);
+    assert.ok(Number(over.headers.get('retry-after')) > 0, 'a refused call says when to try again');
     const second = await signedInCitizen(system, { level: 'P9', nhsNumber: NHS });
     assert.equal((await get(system, second.cookie)).status, 200);
   });

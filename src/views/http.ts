@@ -1,5 +1,5 @@
-// HTTP concerns every page-serving app shares: strict security headers with a per-request CSP nonce, and the
-// NHS design system's compiled assets (never its .njk or .scss sources).
+// HTTP concerns every page-serving app shares: strict security headers with a per-request CSP nonce (a short fixed
+// set for JSON API routes), and the NHS design system's compiled assets (never its .njk or .scss sources).
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +15,10 @@ declare module 'fastify' {
   interface FastifyReply {
     /** The nonce for this response's one inline script. */
     scriptNonce: string;
+  }
+  interface FastifyContextConfig {
+    /** A JSON API route: answered with the API's fixed security headers instead of a page's (see jsonApiRoutes). */
+    jsonApi?: boolean;
   }
 }
 
@@ -58,11 +62,37 @@ export async function securityHeaders(app: FastifyInstance, opts: { formActionOr
     ...(opts.secure ? ['upgrade-insecure-requests'] : []),
   ].join('; ');
   const [before, after] = directives('\u0000').split('\u0000');
+  // A JSON answer is never rendered, so it needs no page policy: the short set OWASP gives for REST services,
+  // built once. Every header costs a JSON call about as much as the work the call exists for.
+  const apiHeaders: Record<string, string> = {
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-resource-policy': 'same-origin',
+    ...(opts.secure ? { 'strict-transport-security': 'max-age=31536000; includeSubDomains' } : {}),
+  };
   app.decorateReply('scriptNonce', '');
-  app.addHook('onRequest', async (_req, reply) => {
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.routeOptions.config.jsonApi) {
+      reply.headers(apiHeaders);
+      return;
+    }
     const nonce = nextNonce();
     (reply as { scriptNonce: string }).scriptNonce = nonce;
     reply.header('content-security-policy', before + nonce + after);
+  });
+}
+
+/**
+ * Marks every route registered after this call in `app`'s scope as a JSON API route (see securityHeaders). Call it
+ * after anything in that scope that serves pages, such as the API's own documentation.
+ */
+export function jsonApiRoutes(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    // helmet reads its part at request time and then leaves the route to securityHeaders' JSON set.
+    route.config = { ...route.config, jsonApi: true, helmet: { skipRoute: true } } as typeof route.config;
   });
 }
 
