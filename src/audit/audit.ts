@@ -41,13 +41,10 @@ export class AuditLog {
   }
 
   /** Writes one audit row; inside a transaction (db given) it is part of that transaction. */
-  async record(e: AuditEvent, db?: Queryable): Promise<void> {
-    if (db) {
-      const { sql, params } = multiRowInsert('audit_events', COLUMNS, [values(e)]);
-      await db.query(sql, params);
-      return;
-    }
-    await this.batch.submit(e);
+  record(e: AuditEvent, db?: Queryable): Promise<void> {
+    if (!db) return this.batch.submit(e);
+    const { sql, params } = multiRowInsert('audit_events', COLUMNS, [values(e)]);
+    return db.query(sql, params).then(() => undefined);
   }
 
   /** Accesses to one person's data, newest first (the citizen's own access log). */

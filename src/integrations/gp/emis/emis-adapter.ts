@@ -138,9 +138,9 @@ class EmisAdapter implements GpSystemAdapter {
   private async call(l: GpLinkage, signal: AbortSignal, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: CallOptions = {}): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.session(l, signal, attempt > 0);
-      const headers: Record<string, string> = { 'x-session-token': token, ...opts.headers };
+      const headers: Record<string, string> = Object.assign({ 'x-session-token': token }, opts.headers);
       if (opts.body) headers['content-type'] = 'application/json';
-      const answer = await this.http.call(method, path, { ...opts, signal, headers });
+      const answer = await this.http.call(method, path, Object.assign({}, opts, { signal, headers }));
       if (answer.status === 401 && attempt === 0) continue;
       return this.json(answer);
     }

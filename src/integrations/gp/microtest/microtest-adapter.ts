@@ -126,8 +126,11 @@ class MicrotestAdapter implements GpSystemAdapter {
   }
 
   private async json(signal: AbortSignal, method: 'GET' | 'POST' | 'PUT', path: string, l: GpLinkage | undefined, opts: CallOptions & { json?: unknown } = {}): Promise<{ body: unknown; answer: SupplierAnswer }> {
-    const headers: Record<string, string> = { ...(l ? { authorization: `Linkage ${l.accountId}.${l.linkageKey}` } : {}), ...(opts.json !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers };
-    const answer = await this.http.call(method, path, { ...opts, signal, headers, body: opts.json !== undefined ? JSON.stringify(opts.json) : undefined });
+    const headers: Record<string, string> = {};
+    if (l) headers.authorization = `Linkage ${l.accountId}.${l.linkageKey}`;
+    if (opts.json !== undefined) headers['content-type'] = 'application/json';
+    Object.assign(headers, opts.headers);
+    const answer = await this.http.call(method, path, Object.assign({}, opts, { signal, headers, body: opts.json !== undefined ? JSON.stringify(opts.json) : undefined }));
     if (answer.status >= 400) throw this.read.error(answer);
     return { body: parseJson(SYSTEM, answer), answer };
   }

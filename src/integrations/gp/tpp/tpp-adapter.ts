@@ -200,7 +200,7 @@ class TppAdapter implements GpSystemAdapter {
   private async fhir(signal: AbortSignal, method: 'GET' | 'POST' | 'PUT', path: string, l: GpLinkage | undefined, body?: unknown, query?: Record<string, string | undefined>, headers: Record<string, string> = {}): Promise<unknown> {
     const answer = await this.http.call(method, path, {
       signal, query,
-      headers: { ...(l ? this.auth(l) : {}), ...(body ? { 'content-type': FHIR_JSON } : {}), ...headers },
+      headers: Object.assign({}, l ? this.auth(l) : undefined, body ? { 'content-type': FHIR_JSON } : undefined, headers),
       body: body ? JSON.stringify(body) : undefined,
     });
     if (answer.status >= 400) throw this.read.error(answer);
