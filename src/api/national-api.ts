@@ -2,7 +2,7 @@
 // read as the page (through NationalServices and RequestContext.forPatient), with a precise error for every
 // refusal. Rate-limited per session, since it reaches an agency on each call.
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { AccessDeniedError, NotSignedInError, UpliftRequiredError } from '../access/request-context.ts';
 import { NATIONAL_LEVELS, type NationalServices } from '../national/national-services.ts';
 
@@ -28,6 +28,10 @@ const NationalRecord = Type.Object({
   language: Type.Optional(Type.Object({ code: Type.String(), display: Type.Optional(Type.String()) })),
 });
 
+function refuse(reply: FastifyReply, statusCode: 401 | 403 | 404 | 503, error: string, message: string) {
+  return reply.code(statusCode).send({ statusCode, error, message });
+}
+
 export const nationalApi: FastifyPluginAsync<{ national: NationalServices; perMinute: number }> = async (app, { national, perMinute }) => {
   app.get('/me/national-record', {
     config: { rateLimit: { max: perMinute, timeWindow: '1 minute', keyGenerator: (req) => req.sessionId ?? req.ip } },
@@ -38,28 +42,27 @@ export const nationalApi: FastifyPluginAsync<{ national: NationalServices; perMi
       response: { 200: NationalRecord, 401: Type.Ref('Error'), 403: Type.Ref('Error'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
     },
   }, async (req, reply) => {
-    const fail = (statusCode: 401 | 403 | 404 | 503, error: string, message: string) => reply.code(statusCode).send({ statusCode, error, message });
     let nhsNumber: string;
     try {
       nhsNumber = req.ctx.requireCitizen(NATIONAL_LEVELS.record).nhsNumber ?? '';
     } catch (err) {
-      if (err instanceof NotSignedInError) return fail(401, 'Unauthorized', 'Sign in first: this is your own record');
-      if (err instanceof UpliftRequiredError) return fail(403, 'Forbidden', `Viewing the national record needs identity level ${err.needed}; you have ${err.actual}. Prove your identity at /uplift first`);
-      if (err instanceof AccessDeniedError) return fail(403, 'Forbidden', err.message);
+      if (err instanceof NotSignedInError) return refuse(reply, 401, 'Unauthorized', 'Sign in first: this is your own record');
+      if (err instanceof UpliftRequiredError) return refuse(reply, 403, 'Forbidden', `Viewing the national record needs identity level ${err.needed}; you have ${err.actual}. Prove your identity at /uplift first`);
+      if (err instanceof AccessDeniedError) return refuse(reply, 403, 'Forbidden', err.message);
       throw err;
     }
-    if (!nhsNumber) return fail(403, 'Forbidden', 'Your NHS login has no NHS number, so there is no national record to show');
+    if (!nhsNumber) return refuse(reply, 403, 'Forbidden', 'Your NHS login has no NHS number, so there is no national record to show');
     let r;
     try {
       // `Cache-Control: no-cache` asks for the agency's latest rather than a read from the last few seconds.
       r = await national.record(req.ctx, nhsNumber, { fresh: /no-cache/i.test(req.headers['cache-control'] ?? '') });
     } catch (err) {
-      if ((err as { code?: string }).code === 'not-found') return fail(404, 'Not Found', 'The national record has no entry for your NHS number');
+      if ((err as { code?: string }).code === 'not-found') return refuse(reply, 404, 'Not Found', 'The national record has no entry for your NHS number');
       throw err;
     }
     if (!r.ok) {
       reply.header('retry-after', '30');
-      return fail(503, 'Service Unavailable', `The national record is not available right now (${r.reason}); nothing was changed. Try again later`);
+      return refuse(reply, 503, 'Service Unavailable', `The national record is not available right now (${r.reason}); nothing was changed. Try again later`);
     }
     return r.value;
   });

@@ -65,7 +65,14 @@ export function multiRowInsert(table: string, columns: string[], rows: unknown[]
 export function csvRows(rows: unknown[][]): string {
   let out = '';
   for (const row of rows) {
-    out += row.map((v) => (v === null || v === undefined ? '' : `"${String(v).replaceAll('"', '""')}"`)).join(',') + '\n';
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i];
+      if (i) out += ',';
+      if (v === null || v === undefined) continue;
+      const s = String(v);
+      out += s.includes('"') ? `"${s.replaceAll('"', '""')}"` : `"${s}"`;
+    }
+    out += '\n';
   }
   return out;
 }
