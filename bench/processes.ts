@@ -63,14 +63,29 @@ export function cpuMeter(pids: Record<string, number>) {
     return out;
   };
   let last = read();
+  /** CPU microseconds each process used since the last call. */
+  const delta = (): Record<string, number> => {
+    const now = read();
+    const used = Object.fromEntries(Object.keys(now).filter((k) => k in last).map((k) => [k, now[k] - last[k]]));
+    last = now;
+    return used;
+  };
   return {
+    delta,
     perCall(calls: number): Record<string, number> {
-      const now = read();
-      const per = Object.fromEntries(Object.keys(now).filter((k) => k in last).map((k) => [k, Math.round((now[k] - last[k]) / Math.max(1, calls))]));
-      last = now;
-      return per;
+      return perCall(delta(), calls);
     },
   };
+}
+
+/** CPU microseconds per call from summed deltas. */
+export function perCall(used: Record<string, number>, calls: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(used).map(([k, v]) => [k, Math.round(v / Math.max(1, calls))]));
+}
+
+/** Adds one delta of cpuMeter into a running total. */
+export function addCpu(total: Record<string, number>, used: Record<string, number>): void {
+  for (const [k, v] of Object.entries(used)) total[k] = (total[k] ?? 0) + v;
 }
 
 // utime and stime in /proc/PID/stat count clock ticks, 100 a second on Linux.
