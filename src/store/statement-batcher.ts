@@ -1,7 +1,10 @@
-// Group commit for hot statements: calls made while one statement is running, or in the same turn of the event
-// loop, share the next statement (one multi-row INSERT, UPDATE … FROM VALUES, or SELECT … = ANY). Each caller
+// Group commit for hot statements: calls made while one statement is running, or in the same few turns of the
+// event loop, share the next statement (one multi-row INSERT, UPDATE … FROM VALUES, or SELECT … = ANY). Each caller
 // still waits for its own result. One statement of N rows costs far less than N statements, on PGlite above all,
 // where every statement runs on this thread.
+
+/** The most extra turns of the event loop a batch waits for while it grows. */
+const MAX_GATHER_TURNS = 3;
 
 export class StatementBatcher<In, Out> {
   private queue: { item: In; resolve: (out: Out) => void; reject: (err: unknown) => void }[] = [];
@@ -18,8 +21,20 @@ export class StatementBatcher<In, Out> {
       this.queue.push({ item, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        setImmediate(() => void this.flush());
+        this.gather(this.queue.length, 0);
       }
+    });
+  }
+
+  /**
+   * Waits while the batch is still growing: each turn of the event loop reads whatever requests have arrived,
+   * and those that reach this statement join the batch. When a turn adds nothing (always, under light load) the
+   * statement runs at once. Bounded, so a steady stream cannot hold a batch back.
+   */
+  private gather(seen: number, turns: number): void {
+    setImmediate(() => {
+      if (this.queue.length > seen && this.queue.length < this.maxBatch && turns < MAX_GATHER_TURNS) this.gather(this.queue.length, turns + 1);
+      else void this.flush();
     });
   }
 
