@@ -38,6 +38,22 @@ for (const store of testStores()) {
       }
     });
 
+    it('one call at a time (the single-row statements) claims, completes and replays just as a batch does', async () => {
+      const db = await store.open();
+      try {
+        const writes = new GpWrites(db);
+        assert.equal(await writes.claim('solo', '9990079196', 'booking', 'emis'), true);
+        assert.equal(await writes.claim('solo', '9990079196', 'booking', 'emis'), false);
+        assert.equal(await writes.result('solo', '9990079196', 'booking'), undefined, 'pending until the supplier answered');
+        await writes.complete('solo', 'appt-solo', { id: 'appt-solo', note: "it's \"quoted\"" });
+        assert.deepEqual(await writes.result('solo', '9990079196', 'booking'), { id: 'appt-solo', note: "it's \"quoted\"" });
+        // A fresh node (no memory of its own bookings) asks the table who booked it.
+        assert.deepEqual(await new GpWrites(db).bookedBy('appt-solo'), ['9990079196']);
+      } finally {
+        await db.dispose();
+      }
+    });
+
     it('a bad item fails only its own caller, not the others that shared its statement', async () => {
       const db = await store.open();
       try {
