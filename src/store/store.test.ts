@@ -31,6 +31,63 @@ for (const t of testStores()) {
       }
     });
 
+    it('answers a statement run many times (prepared on PGlite) with typed values, every time', async () => {
+      const db = await t.open();
+      try {
+        await db.query('CREATE TABLE prep_t (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE, n int, doc jsonb, at timestamptz DEFAULT now())');
+        for (let i = 0; i < 5; i++) {
+          const [row] = await db.query<{ id: string | number; name: string; n: number; doc: { i: number }; at: Date }>(
+            'INSERT INTO prep_t (name, n, doc) VALUES ($1, $2, $3) RETURNING *', [`name-${i}`, i, JSON.stringify({ i, quote: "it's" })]);
+          assert.equal(row.name, `name-${i}`);
+          assert.equal(row.n, i);
+          assert.deepEqual(row.doc, { i, quote: "it's" });
+          assert.ok(row.at instanceof Date);
+        }
+        // Parameters that are not plain text or numbers (dates, booleans, arrays) still go through.
+        const since = new Date(Date.now() - 60_000);
+        const found = await db.query<{ name: string }>('SELECT name FROM prep_t WHERE at > $1 AND name = ANY($2::text[]) AND $3::boolean ORDER BY name', [since, ['name-1', 'name-3'], true]);
+        assert.deepEqual(found.map((r) => r.name), ['name-1', 'name-3']);
+        // A statement that does not parse fails the same way each time; an error keeps its SQLSTATE.
+        for (let i = 0; i < 2; i++) await assert.rejects(db.query('SELEC name FROM prep_t WHERE n = $1', [1]), /syntax error/);
+        await assert.rejects(db.query('INSERT INTO prep_t (name) VALUES ($1)', ['name-1']), (err: { code?: string }) => err.code === '23505');
+        // A table that changes under a statement already run is read afresh, not with the old row shape.
+        const before = await db.query<Record<string, unknown>>('SELECT * FROM prep_t WHERE name = $1', ['name-2']);
+        await db.query('ALTER TABLE prep_t ADD COLUMN extra text');
+        const after = await db.query<Record<string, unknown>>('SELECT * FROM prep_t WHERE name = $1', ['name-2']);
+        assert.ok(!('extra' in before[0]) && 'extra' in after[0]);
+      } finally {
+        await db.dispose();
+      }
+    });
+
+    it('never runs a statement inside another caller\'s open transaction', async () => {
+      const db = await t.open();
+      try {
+        await db.query('CREATE TABLE prep_iso (k text PRIMARY KEY)');
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let opened!: () => void;
+        const open = new Promise<void>((r) => (opened = r));
+        const tx = db.transaction(async (q) => {
+          await q.query('INSERT INTO prep_iso (k) VALUES ($1)', ['in-tx']);
+          opened();
+          await held;
+          throw new Error('rolled back');
+        });
+        await open;
+        // While the transaction is open, a statement from elsewhere either waits for it or runs apart from it;
+        // it must never become part of it and be rolled back with it.
+        const outside = db.query('INSERT INTO prep_iso (k) VALUES ($1)', ['outside']);
+        await new Promise((r) => setTimeout(r, 20));
+        release();
+        await assert.rejects(tx, /rolled back/);
+        await outside;
+        assert.deepEqual((await db.query<{ k: string }>('SELECT k FROM prep_iso ORDER BY k')).map((r) => r.k), ['outside']);
+      } finally {
+        await db.dispose();
+      }
+    });
+
     it('delivers notifications to listeners', async () => {
       const db = await t.open();
       try {
