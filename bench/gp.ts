@@ -11,9 +11,9 @@ import { gpSystems } from '../src/integrations/gp/registry.ts';
 import { SupplierPolicy } from '../src/integrations/resilience.ts';
 import { addCpu, cpuMeter, perCall, startPlatformProcess, startSandboxProcess, stop, type PlatformProcess } from './processes.ts';
 
-const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 6) * 1000;
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 12) * 1000;
 const WARMUP_MS = 1000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const WORKERS = 16;
 const DAY = 86_400_000;
 const SYSTEM = process.env.BENCH_GP_SYSTEM ?? 'emis';

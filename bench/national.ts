@@ -9,14 +9,14 @@ import { createDemographicsService } from '../src/integrations/national/registry
 import { SupplierPolicy } from '../src/integrations/resilience.ts';
 import { addCpu, cpuMeter, perCall, startPlatformProcess, startSandboxProcess, stop } from './processes.ts';
 
-const DURATION = Number(process.env.BENCH_SECONDS ?? 9);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = 32;
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 300);
 const NHS = '9990079196';
 /** Direct updates change another person's record, so they never make the platform's kept copy out of date. */
 const DIRECT_NHS = '9990237573';
 
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 async function warm(url: string, headers: Record<string, string> = {}) {
   await autocannon({ url, connections: 8, duration: 1, headers });

@@ -13,11 +13,11 @@ const benchmarks: Record<string, { run: () => Promise<Record<string, unknown>>; 
   },
   national: {
     run: nationalBenchmark, targets: 'ratio ≥ 0.5, added_p99_ms ≤ 10',
-    how: 'Front Door and the PDS sandbox each in their own process; autocannon (32 connections) on GET /api/me/national-record against GET /Patient/{nhs} on the sandbox, in three alternating rounds of 3 s a side (throughput over all rounds, the mean of each round\'s percentiles); updates one at a time through the change pages against the same two agency calls made direct. CPU per read per process from /proc.',
+    how: 'Front Door and the PDS sandbox each in their own process; autocannon (32 connections) on GET /api/me/national-record against GET /Patient/{nhs} on the sandbox, in five alternating rounds of 3 s a side (throughput over all rounds, the mean of each round\'s percentiles); updates one at a time through the change pages against the same two agency calls made direct. CPU per read per process from /proc.',
   },
   gp: {
     run: gpBenchmark, targets: 'ratio ≥ 0.5, added_p99_ms ≤ 10 (goal 5)',
-    how: 'Front Door and the GP sandbox each in their own process; 16 workers each search three days, book a slot and cancel it, through Front Door (session, audit, idempotency, policy) and through the adapter straight to the sandbox, in three alternating rounds of 2 s a side (percentiles over every call). CPU per call per process from /proc.',
+    how: 'Front Door and the GP sandbox each in their own process; 16 workers each search three days, book a slot and cancel it, through Front Door (session, audit, idempotency, policy) and through the adapter straight to the sandbox, in five alternating rounds of 2.4 s a side (percentiles over every call). CPU per call per process from /proc.',
   },
 };
 
