@@ -9,7 +9,7 @@ import { loadDemoPeople } from '../src/identity/provider/accounts.ts';
 import type { GpSlot } from '../src/integrations/gp/contract.ts';
 import { gpSystems } from '../src/integrations/gp/registry.ts';
 import { SupplierPolicy } from '../src/integrations/resilience.ts';
-import { addCpu, cpuMeter, perCall, startPlatformProcess, startSandboxProcess, stop, type PlatformProcess } from './processes.ts';
+import { alternatingRounds, perCall, startPlatformProcess, startSandboxProcess, stop, type PlatformProcess } from './processes.ts';
 
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 12) * 1000;
 const WARMUP_MS = 1000;
@@ -123,22 +123,14 @@ async function measure(sandboxUrl: string, sandboxPid: number, front: PlatformPr
   try {
     await drive(direct, WARMUP_MS);
     await drive(platform, WARMUP_MS);
-    // Alternating rounds, so that the machine's own drift (other tenants, frequency) falls on both sides alike.
-    const cpu = cpuMeter({ load: process.pid, platform: front.child.pid!, sandbox: sandboxPid });
-    const directRounds: Drive[] = [];
-    const platformRounds: Drive[] = [];
-    const used = { direct: {} as Record<string, number>, platform: {} as Record<string, number> };
-    cpu.delta();
-    for (let i = 0; i < ROUNDS; i++) {
-      directRounds.push(await drive(direct, DURATION_MS / ROUNDS));
-      addCpu(used.direct, cpu.delta());
-      platformRounds.push(await drive(platform, DURATION_MS / ROUNDS));
-      addCpu(used.platform, cpu.delta());
-    }
-    const d = pooled(directRounds);
-    const p = pooled(platformRounds);
-    const directCpu = perCall(used.direct, d.calls);
-    const platformCpu = perCall(used.platform, p.calls);
+    const rounds = await alternatingRounds(ROUNDS, { load: process.pid, platform: front.child.pid!, sandbox: sandboxPid }, {
+      direct: () => drive(direct, DURATION_MS / ROUNDS),
+      platform: () => drive(platform, DURATION_MS / ROUNDS),
+    });
+    const d = pooled(rounds.direct);
+    const p = pooled(rounds.platform);
+    const directCpu = perCall(rounds.cpu.direct, d.calls);
+    const platformCpu = perCall(rounds.cpu.platform, p.calls);
     const directRps = d.calls / d.seconds;
     const platformRps = p.calls / p.seconds;
     return {

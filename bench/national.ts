@@ -7,7 +7,7 @@ import autocannon from 'autocannon';
 import { newRequestId } from '../src/integrations/national/http.ts';
 import { createDemographicsService } from '../src/integrations/national/registry.ts';
 import { SupplierPolicy } from '../src/integrations/resilience.ts';
-import { addCpu, cpuMeter, perCall, startPlatformProcess, startSandboxProcess, stop } from './processes.ts';
+import { alternatingRounds, perCall, startPlatformProcess, startSandboxProcess, stop } from './processes.ts';
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = 32;
@@ -49,24 +49,17 @@ export async function nationalBenchmark() {
     const direct = `${pds.url}/Patient/${NHS}`;
     const api = `${front.url}/api/me/national-record`;
 
-    // Reads: throughput and latency under concurrent load, in alternating rounds so that the machine's own
-    // drift (other tenants, frequency) falls on both sides alike.
+    // Reads: throughput and latency under concurrent load.
     await warm(direct);
     await warm(api, { cookie });
-    const cpu = cpuMeter({ load: process.pid, platform: front.child.pid!, agency: pds.child.pid! });
-    const rounds = { direct: [] as Load[], platform: [] as Load[] };
-    const used = { direct: {} as Record<string, number>, platform: {} as Record<string, number> };
-    cpu.delta();
-    for (let i = 0; i < ROUNDS; i++) {
-      rounds.direct.push(await load(direct, DURATION / ROUNDS));
-      addCpu(used.direct, cpu.delta());
-      rounds.platform.push(await load(api, DURATION / ROUNDS, { cookie }));
-      addCpu(used.platform, cpu.delta());
-    }
+    const rounds = await alternatingRounds(ROUNDS, { load: process.pid, platform: front.child.pid!, agency: pds.child.pid! }, {
+      direct: () => load(direct, DURATION / ROUNDS),
+      platform: () => load(api, DURATION / ROUNDS, { cookie }),
+    });
     const directRead = pooled(rounds.direct);
     const platformRead = pooled(rounds.platform);
-    const directCpu = perCall(used.direct, directRead.calls);
-    const platformCpu = perCall(used.platform, platformRead.calls);
+    const directCpu = perCall(rounds.cpu.direct, directRead.calls);
+    const platformCpu = perCall(rounds.cpu.platform, platformRead.calls);
 
     // Updates: a version chain, so one at a time; alternate direct and platform so drift hits both alike.
     const form = await fetch(`${front.url}/services/national-record/change/mobile`, { headers: { cookie } });

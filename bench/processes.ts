@@ -48,44 +48,43 @@ export function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); });
 }
 
-/** CPU time used by named processes (Linux /proc), per call between readings; empty where /proc is missing. */
-export function cpuMeter(pids: Record<string, number>) {
-  const read = (): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (const [name, pid] of Object.entries(pids)) {
-      try {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        out[name] = (Number(fields[11]) + Number(fields[12])) * (1_000_000 / CLOCK_TICKS);
-      } catch {
-        // Not Linux, or the process has gone: no figure rather than a wrong one.
-      }
+/** CPU microseconds each named process has used (Linux /proc); empty where /proc is missing. */
+function cpuTotals(pids: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out[name] = (Number(fields[11]) + Number(fields[12])) * (1_000_000 / CLOCK_TICKS);
+    } catch {
+      // Not Linux, or the process has gone: no figure rather than a wrong one.
     }
-    return out;
-  };
-  let last = read();
-  /** CPU microseconds each process used since the last call. */
-  const delta = (): Record<string, number> => {
-    const now = read();
-    const used = Object.fromEntries(Object.keys(now).filter((k) => k in last).map((k) => [k, now[k] - last[k]]));
-    last = now;
-    return used;
-  };
-  return {
-    delta,
-    perCall(calls: number): Record<string, number> {
-      return perCall(delta(), calls);
-    },
-  };
+  }
+  return out;
 }
 
-/** CPU microseconds per call from summed deltas. */
+/**
+ * Runs the direct and platform sides in alternating rounds, so that the machine's own drift (other tenants,
+ * frequency) falls on both alike. Returns each side's rounds and the CPU microseconds each process used during
+ * that side's rounds.
+ */
+export async function alternatingRounds<T>(rounds: number, pids: Record<string, number>, side: { direct: () => Promise<T>; platform: () => Promise<T> }) {
+  const out = { direct: [] as T[], platform: [] as T[] };
+  const cpu = { direct: {} as Record<string, number>, platform: {} as Record<string, number> };
+  let last = cpuTotals(pids);
+  for (let i = 0; i < rounds; i++) {
+    for (const s of ['direct', 'platform'] as const) {
+      out[s].push(await side[s]());
+      const now = cpuTotals(pids);
+      for (const k of Object.keys(now)) if (k in last) cpu[s][k] = (cpu[s][k] ?? 0) + now[k] - last[k];
+      last = now;
+    }
+  }
+  return { ...out, cpu };
+}
+
+/** CPU microseconds per call from a side's total. */
 export function perCall(used: Record<string, number>, calls: number): Record<string, number> {
   return Object.fromEntries(Object.entries(used).map(([k, v]) => [k, Math.round(v / Math.max(1, calls))]));
-}
-
-/** Adds one delta of cpuMeter into a running total. */
-export function addCpu(total: Record<string, number>, used: Record<string, number>): void {
-  for (const [k, v] of Object.entries(used)) total[k] = (total[k] ?? 0) + v;
 }
 
 // utime and stime in /proc/PID/stat count clock ticks, 100 a second on Linux.
