@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StaffRole } from '../identity/provider/accounts.ts';
 import type { RunningSystem } from '../system.ts';
-import { signedInCitizen, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
+import { postFormAsBrowser, signedInCitizen, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
 
 let system: RunningSystem;
 const cookies: Record<string, string> = {};
@@ -26,16 +26,8 @@ after(async () => system?.close());
 
 const get = (who: string, url: string) => system.app.inject({ url, headers: { cookie: cookies[who] ?? '' } });
 
-/** Posts a form as a browser does: CSRF cookie and token from a GET of the page that holds the form. */
-async function postForm(who: string, formPage: string, url: string, form: Record<string, string | string[]>, opts: { noCsrf?: boolean } = {}) {
-  const page = await get(who, formPage);
-  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? 'none';
-  const csrfCookie = String(page.headers['set-cookie'] ?? '').split(';')[0];
-  const body = new URLSearchParams();
-  if (!opts.noCsrf) body.set('_csrf', token);
-  for (const [k, v] of Object.entries(form)) for (const x of [v].flat()) body.append(k, x);
-  return system.app.inject({ method: 'POST', url, headers: { cookie: `${cookies[who] ?? ''}; ${csrfCookie}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
-}
+const postForm = (who: string, formPage: string, url: string, form: Record<string, string | string[]>, opts: { noCsrf?: boolean } = {}) =>
+  postFormAsBrowser(system.app, cookies[who] ?? '', formPage, url, form, { withToken: !opts.noCsrf });
 
 const rows = async () => (await system.db.query<{ n: number; sig: string }>(`SELECT count(*)::int AS n, coalesce(string_agg(id || ':' || coalesce(end_date::text, '-'), ',' ORDER BY id), '') AS sig FROM commissioning`))[0];
 const today = new Date().toISOString().slice(0, 10);

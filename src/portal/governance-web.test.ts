@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StaffRole } from '../identity/provider/accounts.ts';
 import type { RunningSystem } from '../system.ts';
-import { startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
+import { postFormAsBrowser, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
 
 let system: RunningSystem;
 const cookies: Record<string, string> = {};
@@ -21,16 +21,8 @@ after(async () => system.close());
 
 const get = (who: string, url: string) => system.app.inject({ url, headers: { cookie: cookies[who] } });
 
-/** Posts a form the way a browser does: the CSRF cookie and token from a GET of the page holding the form. */
-async function postForm(who: string, formPage: string, url: string, form: Record<string, string | string[]>) {
-  const page = await get(who, formPage);
-  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? 'none';
-  const csrfCookie = String(page.headers['set-cookie'] ?? '').split(';')[0];
-  const body = new URLSearchParams();
-  body.set('_csrf', token);
-  for (const [k, v] of Object.entries(form)) for (const x of [v].flat()) body.append(k, x);
-  return system.app.inject({ method: 'POST', url, headers: { cookie: `${cookies[who]}; ${csrfCookie}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
-}
+const postForm = (who: string, formPage: string, url: string, form: Record<string, string | string[]>) =>
+  postFormAsBrowser(system.app, cookies[who] ?? '', formPage, url, form);
 
 const count = async (table: string) => (await system.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
 

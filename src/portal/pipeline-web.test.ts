@@ -10,7 +10,7 @@ import { assessCriterion, decide, recordSupport, submitProposal } from '../gover
 import type { StaffRole } from '../identity/provider/accounts.ts';
 import { completeChecklistItem, integrationForProposal, viewIntegration } from '../pipeline/integrations.ts';
 import type { RunningSystem } from '../system.ts';
-import { signedInCitizen, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
+import { postFormAsBrowser, signedInCitizen, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
 
 let system: RunningSystem;
 let id: string;
@@ -42,15 +42,8 @@ after(async () => system.close());
 
 const get = (who: string, url: string) => system.app.inject({ url, headers: who ? { cookie: cookies[who] } : {} });
 
-/** Posts a form the way a browser does: the CSRF cookie and token from a GET of the page holding the form. */
-async function postForm(who: string, formPage: string, url: string, form: Record<string, string>, opts: { noToken?: boolean; tokenFrom?: string } = {}) {
-  const page = await get(opts.tokenFrom ?? who, formPage);
-  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? 'none';
-  const csrfCookie = String(page.headers['set-cookie'] ?? '').split(';')[0];
-  const body = new URLSearchParams(opts.noToken ? {} : { _csrf: token });
-  for (const [k, v] of Object.entries(form)) body.append(k, v);
-  return system.app.inject({ method: 'POST', url, headers: { cookie: `${cookies[who]}; ${csrfCookie}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
-}
+const postForm = (who: string, formPage: string, url: string, form: Record<string, string>, opts: { noToken?: boolean; tokenFrom?: string } = {}) =>
+  postFormAsBrowser(system.app, cookies[who] ?? '', formPage, url, form, { withToken: !opts.noToken, pageCookie: opts.tokenFrom && cookies[opts.tokenFrom] });
 
 const record = async () => {
   const [row] = await system.db.query('SELECT * FROM integrations WHERE id = $1', [id]);

@@ -7,7 +7,7 @@ import { startSandbox, type RunningSandbox } from '../../sandboxes/common/server
 import { sandboxes } from '../../sandboxes/registry.ts';
 import { insertTestIntegration } from '../pipeline/runs/test-integrations.ts';
 import type { RunningSystem } from '../system.ts';
-import { signedInCitizen, signedInStaff, startTestSystem } from '../testing/factories.ts';
+import { postFormAsBrowser, signedInCitizen, signedInStaff, startTestSystem } from '../testing/factories.ts';
 import { latencyChart } from './runs-web.ts';
 
 let system: RunningSystem;
@@ -32,13 +32,8 @@ after(async () => {
 });
 
 const get = (who: string | undefined, url: string) => system.app.inject({ url, headers: who ? { cookie: cookies[who] } : {} });
-async function post(who: string, form: Record<string, string>, withToken = true) {
-  const page = await get(who, `/portal/integrations/${integrationId}/runs/new`);
-  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? 'none';
-  const csrfCookie = String(page.headers['set-cookie'] ?? '').split(';')[0];
-  const body = new URLSearchParams(withToken ? { _csrf: token, ...form } : form);
-  return system.app.inject({ method: 'POST', url: `/portal/integrations/${integrationId}/runs`, headers: { cookie: `${cookies[who]}; ${csrfCookie}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
-}
+const post = (who: string, form: Record<string, string>, withToken = true) =>
+  postFormAsBrowser(system.app, cookies[who] ?? '', `/portal/integrations/${integrationId}/runs/new`, `/portal/integrations/${integrationId}/runs`, form, { withToken });
 const runCount = async () => (await system.db.query<{ n: number }>('SELECT count(*)::int AS n FROM pipeline_runs'))[0].n;
 
 async function waitFinished(url: string) {

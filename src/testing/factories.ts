@@ -1,5 +1,6 @@
 // Test factories: a whole Front Door on free loopback ports in one call, and signed-in actors in one call each,
 // so a denial test costs no more than a happy-path test.
+import type { FastifyInstance } from 'fastify';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,4 +88,22 @@ export async function signedInStaffCookies(system: RunningSystem, roles: Record<
   const cookies: Record<string, string> = {};
   for (const [name, role] of Object.entries(roles)) cookies[name] = (await signedInStaff(system, role)).cookie;
   return cookies;
+}
+
+/**
+ * Posts a form the way a browser does: the CSRF cookie and token from a GET of the page holding the form, then the
+ * form with the token first. `pageCookie` fetches that page in another session (a token taken from someone
+ * else); `withToken: false` leaves the token out.
+ */
+export async function postFormAsBrowser(
+  app: FastifyInstance, cookie: string, formPage: string, url: string, form: Record<string, string | string[]>,
+  opts: { withToken?: boolean; pageCookie?: string } = {},
+) {
+  const page = await app.inject({ url: formPage, headers: { cookie: opts.pageCookie ?? cookie } });
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? 'none';
+  const csrfCookie = String(page.headers['set-cookie'] ?? '').split(';')[0];
+  const body = new URLSearchParams();
+  if (opts.withToken !== false) body.set('_csrf', token);
+  for (const [k, v] of Object.entries(form)) for (const x of [v].flat()) body.append(k, x);
+  return app.inject({ method: 'POST', url, headers: { cookie: `${cookie}; ${csrfCookie}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: body.toString() });
 }
