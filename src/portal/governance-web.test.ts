@@ -2,20 +2,14 @@
 // team's review, assessment and decision, moderation, the registry and the audit page, with each role's denials.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StaffRole } from '../identity/provider/accounts.ts';
 import type { RunningSystem } from '../system.ts';
-import { postFormAsBrowser, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
+import { GOVERNANCE_CAST, postFormAsBrowser, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
 
 let system: RunningSystem;
 const cookies: Record<string, string> = {};
 before(async () => {
   system = await startTestSystem();
-  const roles: Record<string, StaffRole> = {
-    national: { role: 'national-team', organisation: 'national' }, y63: { role: 'region', organisation: 'Y63' },
-    qhm: { role: 'commissioner', organisation: 'QHM' }, qmj: { role: 'commissioner', organisation: 'QMJ' },
-    a81001: { role: 'provider', organisation: 'A81001' }, askdoc: { role: 'supplier', organisation: 'askdoc' }, carebook: { role: 'supplier', organisation: 'carebook' },
-  };
-  Object.assign(cookies, await signedInStaffCookies(system, roles));
+  Object.assign(cookies, await signedInStaffCookies(system, GOVERNANCE_CAST));
 });
 after(async () => system.close());
 

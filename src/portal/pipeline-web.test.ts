@@ -10,7 +10,7 @@ import { assessCriterion, decide, recordSupport, submitProposal } from '../gover
 import type { StaffRole } from '../identity/provider/accounts.ts';
 import { completeChecklistItem, integrationForProposal, viewIntegration } from '../pipeline/integrations.ts';
 import type { RunningSystem } from '../system.ts';
-import { postFormAsBrowser, signedInCitizen, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
+import { GOVERNANCE_CAST, postFormAsBrowser, signedInCitizen, startTestSystem, signedInStaffCookies } from '../testing/factories.ts';
 
 let system: RunningSystem;
 let id: string;
@@ -19,12 +19,7 @@ const as = (role: StaffRole['role'], organisation: string): GovernanceActor => (
 
 before(async () => {
   system = await startTestSystem();
-  const roles: Record<string, StaffRole> = {
-    national: { role: 'national-team', organisation: 'national' }, y63: { role: 'region', organisation: 'Y63' },
-    qhm: { role: 'commissioner', organisation: 'QHM' }, qmj: { role: 'commissioner', organisation: 'QMJ' },
-    a81001: { role: 'provider', organisation: 'A81001' }, askdoc: { role: 'supplier', organisation: 'askdoc' }, carebook: { role: 'supplier', organisation: 'carebook' },
-  };
-  Object.assign(cookies, await signedInStaffCookies(system, roles));
+  Object.assign(cookies, await signedInStaffCookies(system, GOVERNANCE_CAST));
   cookies.citizen = (await signedInCitizen(system)).cookie;
   const deps = await governanceDeps(system.db, new AuditLog(system.db));
   const proposal = await submitProposal(deps, as('supplier', 'askdoc'), {

@@ -83,6 +83,16 @@ export async function signedInStaff(system: RunningSystem, role: StaffRole): Pro
   return { cookie: `fd_session=${sessionId}`, sessionId };
 }
 
+/**
+ * The staff a governance or pipeline test needs, by name: the national team, the North East and Yorkshire region,
+ * two ICBs (QHM, QMJ), a provider practice (A81001) and two suppliers.
+ */
+export const GOVERNANCE_CAST: Record<string, StaffRole> = {
+  national: { role: 'national-team', organisation: 'national' }, y63: { role: 'region', organisation: 'Y63' },
+  qhm: { role: 'commissioner', organisation: 'QHM' }, qmj: { role: 'commissioner', organisation: 'QMJ' },
+  a81001: { role: 'provider', organisation: 'A81001' }, askdoc: { role: 'supplier', organisation: 'askdoc' }, carebook: { role: 'supplier', organisation: 'carebook' },
+};
+
 /** One signed-in staff member per named role, as a Cookie header each: `{ qhm: 'fd_session=…', … }`. */
 export async function signedInStaffCookies(system: RunningSystem, roles: Record<string, StaffRole>): Promise<Record<string, string>> {
   const cookies: Record<string, string> = {};
