@@ -79,3 +79,17 @@ export async function citizenSignIn(page: Page, system: RunningSystem, sub: stri
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.waitForURL(`${system.url}/`);
 }
+
+/** On a proposal's review page, the national team scores every assessed criterion 3 and approves, with a rationale. */
+export async function assessAndApprove(page: Page, rationale: string): Promise<void> {
+  for (const criterion of ['user-need', 'strategic-priority', 'added-value']) {
+    await page.selectOption('#criterion', criterion);
+    await page.fill('#points', '3');
+    await page.getByRole('button', { name: 'Save assessment' }).click();
+    await page.getByText('Assessment saved').waitFor();
+  }
+  await page.getByLabel('Approve').check();
+  await page.fill('#rationale', rationale);
+  await page.getByRole('button', { name: 'Record decision' }).click();
+  await page.getByText('Decision recorded').waitFor();
+}

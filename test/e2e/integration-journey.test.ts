@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningSystem } from '../../src/system.ts';
 import { startTestSystem } from '../../src/testing/factories.ts';
-import { checkAxe, launchBrowser, screenshot, staffBrowser } from './browser.ts';
+import { assessAndApprove, checkAxe, launchBrowser, screenshot, staffBrowser } from './browser.ts';
 
 const TITLE = 'TriagePoint: ask your surgery about anxiety';
 
@@ -197,16 +197,7 @@ describe('the integration journey in a real browser', () => {
     await np.goto(`${system.url}/portal/proposals`);
     await np.getByRole('link', { name: TITLE }).click();
     await look(np, 'national review');
-    for (const criterion of ['user-need', 'strategic-priority', 'added-value']) {
-      await np.selectOption('#criterion', criterion);
-      await np.fill('#points', '3');
-      await np.getByRole('button', { name: 'Save assessment' }).click();
-      await np.getByText('Assessment saved').waitFor();
-    }
-    await np.getByLabel('Approve').check();
-    await np.fill('#rationale', 'QHM backs it and anxiety requests need a better route.');
-    await np.getByRole('button', { name: 'Record decision' }).click();
-    await np.getByText('Decision recorded').waitFor();
+    await assessAndApprove(np, 'QHM backs it and anxiety requests need a better route.');
     await look(np, 'decided');
 
     const anon = await browser.newContext({ bypassCSP: true });

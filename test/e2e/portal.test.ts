@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestSystem } from '../../src/testing/factories.ts';
 import type { RunningSystem } from '../../src/system.ts';
-import { checkAxe, launchBrowser, screenshot, staffBrowser } from './browser.ts';
+import { assessAndApprove, checkAxe, launchBrowser, screenshot, staffBrowser } from './browser.ts';
 
 let system: RunningSystem;
 let browser: Browser;
@@ -111,16 +111,7 @@ describe('portal in a real browser', () => {
     await page.getByRole('button', { name: 'Save assessment' }).click();
     await page.getByText('Points must be a whole number from 0 to 3').first().waitFor();
     await checkAxe(page, 'assessment with errors');
-    for (const criterion of ['user-need', 'strategic-priority', 'added-value']) {
-      await page.selectOption('#criterion', criterion);
-      await page.fill('#points', '3');
-      await page.getByRole('button', { name: 'Save assessment' }).click();
-      await page.getByText('Assessment saved').waitFor();
-    }
-    await page.getByLabel('Approve').check();
-    await page.fill('#rationale', 'Strong ICB support and a clear need.');
-    await page.getByRole('button', { name: 'Record decision' }).click();
-    await page.getByText('Decision recorded').waitFor();
+    await assessAndApprove(page, 'Strong ICB support and a clear need.');
     await checkAxe(page, 'decided');
     await screenshot(page, 'portal-decided');
     await page.goto(`${system.url}/portal/audit`);
