@@ -8,22 +8,26 @@ const awkward = ['say "hello", then\nleave', '', 'back\\slash \\N', 'Zoë Ōkubo
 
 for (const store of testStores()) {
   describe(`insertRows on ${store.name}`, () => {
-    it('round-trips awkward text, empty text, NULL and JSON', async () => {
-      const db = await store.open();
-      try {
-        await db.query('CREATE TABLE t_rows (n integer, body text, note text, detail jsonb)');
-        const rows = awkward.map((body, i) => [i, body, i % 2 ? null : 'x', JSON.stringify({ i, body })]);
-        await db.insertRows('t_rows', ['n', 'body', 'note', 'detail'], rows);
-        const got = await db.query<{ n: number; body: string; note: string | null; detail: { i: number; body: string } | string }>('SELECT n, body, note, detail FROM t_rows ORDER BY n');
-        assert.deepEqual(got.map((r) => r.body), awkward);
-        assert.deepEqual(got.map((r) => r.note), awkward.map((_, i) => (i % 2 ? null : 'x')));
-        assert.deepEqual(got.map((r) => (typeof r.detail === 'string' ? JSON.parse(r.detail) : r.detail)), awkward.map((body, i) => ({ i, body })));
-        await db.insertRows('t_rows', ['n'], []);
-        assert.equal((await db.query('SELECT 1 FROM t_rows')).length, awkward.length);
-      } finally {
-        await db.dispose();
-      }
-    });
+    // A short batch and a long one: on PGlite they take different paths (a prepared INSERT, a COPY).
+    for (const copies of [1, 4]) {
+      it(`round-trips awkward text, empty text, NULL and JSON (${copies * awkward.length} rows)`, async () => {
+        const db = await store.open();
+        try {
+          await db.query('CREATE TABLE t_rows (n integer, body text, note text, detail jsonb)');
+          const bodies = Array.from({ length: copies }, () => awkward).flat();
+          const rows = bodies.map((body, i) => [i, body, i % 2 ? null : 'x', JSON.stringify({ i, body })]);
+          await db.insertRows('t_rows', ['n', 'body', 'note', 'detail'], rows);
+          const got = await db.query<{ n: number; body: string; note: string | null; detail: { i: number; body: string } | string }>('SELECT n, body, note, detail FROM t_rows ORDER BY n');
+          assert.deepEqual(got.map((r) => r.body), bodies);
+          assert.deepEqual(got.map((r) => r.note), bodies.map((_, i) => (i % 2 ? null : 'x')));
+          assert.deepEqual(got.map((r) => (typeof r.detail === 'string' ? JSON.parse(r.detail) : r.detail)), bodies.map((body, i) => ({ i, body })));
+          await db.insertRows('t_rows', ['n'], []);
+          assert.equal((await db.query('SELECT 1 FROM t_rows')).length, bodies.length);
+        } finally {
+          await db.dispose();
+        }
+      });
+    }
 
     it('refuses a table or column that is not a plain identifier, writing nothing', async () => {
       const db = await store.open();

@@ -60,6 +60,26 @@ for (const t of testStores()) {
       }
     });
 
+    it('answers statements sent at the same moment (one round on PGlite) each with its own rows or its own error', async () => {
+      const db = await t.open();
+      try {
+        await db.query('CREATE TABLE pipe_t (k text PRIMARY KEY, n int NOT NULL)');
+        const insert = (k: string, n: number) => db.query<{ k: string; n: number }>('INSERT INTO pipe_t (k, n) VALUES ($1, $2) RETURNING k, n', [k, n]);
+        const first = await Promise.all([insert('a', 1), insert('b', 2), db.query<{ n: number }>('SELECT n FROM pipe_t WHERE k = $1', ['zz'])]);
+        assert.deepEqual(first, [[{ k: 'a', n: 1 }], [{ k: 'b', n: 2 }], []]);
+        // One statement fails in the middle of a round: only its caller sees the failure, and the others' writes stay.
+        const second = await Promise.allSettled([insert('c', 3), insert('a', 9), insert('d', 4), db.query('UPDATE pipe_t SET n = n + 10 WHERE k = $1 RETURNING n', ['b'])]);
+        assert.deepEqual(second[0], { status: 'fulfilled', value: [{ k: 'c', n: 3 }] });
+        assert.equal(second[1].status === 'rejected' && (second[1].reason as { code?: string }).code, '23505');
+        assert.deepEqual(second[2], { status: 'fulfilled', value: [{ k: 'd', n: 4 }] });
+        assert.deepEqual(second[3], { status: 'fulfilled', value: [{ n: 12 }] });
+        const rows = await db.query<{ k: string; n: number }>('SELECT k, n FROM pipe_t ORDER BY k');
+        assert.deepEqual(rows, [{ k: 'a', n: 1 }, { k: 'b', n: 12 }, { k: 'c', n: 3 }, { k: 'd', n: 4 }]);
+      } finally {
+        await db.dispose();
+      }
+    });
+
     it('never runs a statement inside another caller\'s open transaction', async () => {
       const db = await t.open();
       try {
