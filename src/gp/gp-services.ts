@@ -198,7 +198,8 @@ export class GpPatient {
     return this.access.audit(action, resource, outcome, { supplier: this.supplier, detail });
   }
 
-  private async audited<T>(action: string, resource: string, fn: () => Promise<T>, detail?: (r: T) => Record<string, unknown>): Promise<T> {
+  /** `alongside` is written with the success audit row, side by side (on PGlite, one round for both). */
+  private async audited<T>(action: string, resource: string, fn: () => Promise<T>, detail?: (r: T) => Record<string, unknown>, alongside?: (r: T) => Promise<unknown>): Promise<T> {
     let result: T;
     try {
       result = await fn();
@@ -206,20 +207,20 @@ export class GpPatient {
       await this.audit(action, resource, outcomeOf(err), detailOf(err));
       throw err;
     }
-    await this.audit(action, resource, 'success', detail?.(result));
+    await Promise.all([this.audit(action, resource, 'success', detail?.(result)), alongside?.(result)]);
     return result;
   }
 
   /** One supplier call with the citizen's linkage; a linkage the supplier no longer accepts is renewed once. */
-  private async call<T>(action: string, resource: string, fn: (l: GpLinkage) => Promise<T>, detail?: (r: T) => Record<string, unknown>): Promise<T> {
+  private async call<T>(action: string, resource: string, fn: (l: GpLinkage) => Promise<T>, detail?: (r: T) => Record<string, unknown>, alongside?: (r: T) => Promise<unknown>): Promise<T> {
     const l = await this.linkage();
     try {
-      return await this.audited(action, resource, () => fn(l), detail);
+      return await this.audited(action, resource, () => fn(l), detail, alongside);
     } catch (err) {
       if (!(err instanceof GpDomainError && err.code === 'linkage-invalid')) throw err;
       await this.forget();
       const fresh = await this.link();
-      return this.audited(action, resource, () => fn(fresh), detail);
+      return this.audited(action, resource, () => fn(fresh), detail, alongside);
     }
   }
 
@@ -318,8 +319,8 @@ export class GpPatient {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const result = await this.call(kind === 'booking' ? 'book' : 'request', resource, (l) => write(l, key), detail);
-    await this.services.writes.complete(key, result.id, result, { nhsNumber: this.nhsNumber, kind });
+    const result = await this.call(kind === 'booking' ? 'book' : 'request', resource, (l) => write(l, key), detail,
+      (r) => this.services.writes.complete(key, r.id, r, { nhsNumber: this.nhsNumber, kind }));
     return { result, replayed: !claimed };
   }
 

@@ -115,8 +115,7 @@ export class NationalServices {
   private async send<R extends { version: number }>(access: PatientAccess, spec: WriteSpec<R>): Promise<WriteResult<R>> {
     try {
       const record = await spec.send();
-      await this.mark(spec.requestId, 'applied', record.version);
-      await access.audit('change', spec.resource, 'success', { supplier: spec.agency, detail: { version: record.version } });
+      await this.settle(access, spec, 'applied', record.version, 'success', { version: record.version });
       return { status: 'done', record, replayed: false };
     } catch (err) {
       if (isOutcomeUnknown(err)) return this.reconcile(access, spec);
@@ -138,20 +137,17 @@ export class NationalServices {
     }
     await access.audit('read', spec.resource, 'success', { supplier: spec.agency, detail: { reconcile: r.outcome } });
     if (r.outcome === 'applied') {
-      await this.mark(spec.requestId, 'applied', r.record.version);
-      await access.audit('change', spec.resource, 'success', { supplier: spec.agency, detail: { version: r.record.version, reconciled: true } });
+      await this.settle(access, spec, 'applied', r.record.version, 'success', { version: r.record.version, reconciled: true });
       return { status: 'done', record: r.record, replayed: false };
     }
     if (r.outcome === 'superseded') {
-      await this.mark(spec.requestId, 'conflict');
-      await access.audit('change', spec.resource, 'failed', { supplier: spec.agency, detail: { outcome: 'conflict' } });
+      await this.settle(access, spec, 'conflict', undefined, 'failed', { outcome: 'conflict' });
       return { status: 'conflict', current: r.record };
     }
     // Not applied and nothing else changed: sending again with the same request id is safe.
     try {
       const record = await spec.send();
-      await this.mark(spec.requestId, 'applied', record.version);
-      await access.audit('change', spec.resource, 'success', { supplier: spec.agency, detail: { version: record.version } });
+      await this.settle(access, spec, 'applied', record.version, 'success', { version: record.version });
       return { status: 'done', record, replayed: false };
     } catch (err) {
       if (isOutcomeUnknown(err)) {
@@ -164,25 +160,27 @@ export class NationalServices {
 
   private async failed<R extends { version: number }>(access: PatientAccess, spec: WriteSpec<R>, err: unknown): Promise<WriteResult<R>> {
     if (err instanceof SupplierUnavailableError) {
-      await this.mark(spec.requestId, 'failed');
-      await access.audit('change', spec.resource, 'failed', { supplier: spec.agency, detail: { reason: err.reason } });
+      await this.settle(access, spec, 'failed', undefined, 'failed', { reason: err.reason });
       return { status: 'unavailable' };
     }
     if (err instanceof SupplierDomainError && err.code === 'version-conflict') {
-      await this.mark(spec.requestId, 'conflict');
-      await access.audit('change', spec.resource, 'failed', { supplier: spec.agency, detail: { outcome: 'conflict' } });
+      await this.settle(access, spec, 'conflict', undefined, 'failed', { outcome: 'conflict' });
       const info = (err as { info?: { current?: R } }).info;
       if (info?.current) return { status: 'conflict', current: info.current };
       const r = await this.read(access, spec.agency, spec.resource, spec.read);
       return r.ok ? { status: 'conflict', current: r.value } : { status: 'unavailable' };
     }
     if (err instanceof SupplierDomainError) {
-      await this.mark(spec.requestId, 'refused');
-      await access.audit('change', spec.resource, 'denied', { supplier: spec.agency, detail: { code: err.code } });
+      await this.settle(access, spec, 'refused', undefined, 'denied', { code: err.code });
       const info = err instanceof DemographicsError ? err.info : {};
       return { status: 'refused', message: err.message, path: info.path, whoCanChange: info.whoCanChange };
     }
     throw err;
+  }
+
+  /** The write's row and its audit record, written side by side (on PGlite, one round for both). */
+  private async settle(access: PatientAccess, spec: WriteSpec<{ version: number }>, status: string, version: number | undefined, outcome: 'success' | 'failed' | 'denied', detail: Record<string, unknown>): Promise<void> {
+    await Promise.all([this.mark(spec.requestId, status, version), access.audit('change', spec.resource, outcome, { supplier: spec.agency, detail })]);
   }
 
   private async mark(requestId: string, status: string, version?: number): Promise<void> {
