@@ -15,6 +15,7 @@ import {
   wrap,
   type IPolicy,
 } from 'cockatiel';
+import { setMaxListeners } from 'node:events';
 
 export interface SupplierPolicyOptions {
   timeoutMs?: number;
@@ -64,6 +65,14 @@ export class SupplierDomainError extends Error {
 const isFault = handleWhen((err) => !(err instanceof SupplierDomainError));
 
 const LATENCY_WINDOW = 1000;
+
+/**
+ * The caller's side of every call: never aborted (a call ends by its own timeout). cockatiel hangs each running
+ * call's abort listener on it, so it takes any number: one shared signal, not a new controller per call, which
+ * cost as much again as the timeout's own.
+ */
+const CALLER_SIGNAL = new AbortController().signal;
+setMaxListeners(0, CALLER_SIGNAL);
 
 export class SupplierPolicy {
   private readonly breaker;
@@ -132,9 +141,7 @@ export class SupplierPolicy {
     this.calls++;
     let fault = false;
     try {
-      // A signal of its own per call: without one, cockatiel hangs every call's abort listener on one shared
-      // never-aborted signal, and more than ten calls at once warn of a listener leak.
-      return await policy.execute(({ signal }) => fn(signal), new AbortController().signal);
+      return await policy.execute(({ signal }) => fn(signal), CALLER_SIGNAL);
     } catch (err) {
       fault = !(err instanceof SupplierDomainError);
       if (fault) this.failures++;
