@@ -11,7 +11,11 @@ import { gpSystems } from '../src/integrations/gp/registry.ts';
 import { SupplierPolicy } from '../src/integrations/resilience.ts';
 import { alternatingRounds, perCall, startPlatformProcess, startSandboxProcess, stop, type PlatformProcess } from './processes.ts';
 
-const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 12) * 1000;
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 10) * 1000;
+/** Latency is measured with journeys offered at this share of the platform's measured throughput, on both sides. */
+const LATENCY_LOAD = 0.5;
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_SECONDS ?? 6) * 1000;
+const LATENCY_ROUNDS = 2;
 const WARMUP_MS = 1000;
 const ROUNDS = 5;
 const WORKERS = 16;
@@ -29,44 +33,69 @@ interface Ops {
   cancel(id: string): Promise<void>;
 }
 
-/**
- * Each worker plays citizens booking: look at SEARCHES days in the next four weeks, book a free slot on the
- * last one, then cancel it (so the practice never runs out of slots). Every call is timed, by kind.
- */
-async function drive(ops: Ops, ms: number): Promise<Drive> {
-  const latencies: number[] = [];
-  const byKind: Record<Kind, number[]> = { search: [], book: [], cancel: [] };
-  let calls = 0;
-  let failures = 0;
-  const end = performance.now() + ms;
+/** Times every call of a side, by kind; a failed call counts, with its time. */
+function recorder() {
+  const rec = { calls: 0, failures: 0, latencies: [] as number[], byKind: { search: [], book: [], cancel: [] } as Record<Kind, number[]> };
   const timed = async <T>(kind: Kind, fn: () => Promise<T>): Promise<T | undefined> => {
     const t = performance.now();
     try {
       return await fn();
     } catch {
-      failures++;
+      rec.failures++;
       return undefined;
     } finally {
       const d = performance.now() - t;
-      latencies.push(d);
-      byKind[kind].push(d);
-      calls++;
+      rec.latencies.push(d);
+      rec.byKind[kind].push(d);
+      rec.calls++;
     }
   };
+  return { rec, timed };
+}
+
+/**
+ * One citizen booking: look at SEARCHES days in the next four weeks, book a free slot on the last one, then
+ * cancel it (so the practice never runs out of slots).
+ */
+async function journey(ops: Ops, timed: ReturnType<typeof recorder>['timed']): Promise<void> {
+  let slots: GpSlot[] | undefined;
+  for (let i = 0; i < SEARCHES; i++) {
+    const day0 = Date.now() + (1 + Math.floor(Math.random() * 26)) * DAY;
+    slots = await timed('search', () => ops.search(new Date(day0).toISOString(), new Date(day0 + DAY).toISOString()));
+  }
+  if (!slots?.length) return;
+  const booked = await timed('book', () => ops.book(slots[Math.floor(Math.random() * slots.length)].id));
+  if (booked) await timed('cancel', () => ops.cancel(booked.id));
+}
+
+/** Throughput: WORKERS citizens, each starting a new journey as soon as the last ends, as fast as the side allows. */
+async function drive(ops: Ops, ms: number): Promise<Drive> {
+  const { rec, timed } = recorder();
   const started = performance.now();
+  const end = started + ms;
   await Promise.all(Array.from({ length: WORKERS }, async () => {
-    while (performance.now() < end) {
-      let slots: GpSlot[] | undefined;
-      for (let i = 0; i < SEARCHES; i++) {
-        const day0 = Date.now() + (1 + Math.floor(Math.random() * 26)) * DAY;
-        slots = await timed('search', () => ops.search(new Date(day0).toISOString(), new Date(day0 + DAY).toISOString()));
-      }
-      if (!slots?.length) continue;
-      const booked = await timed('book', () => ops.book(slots[Math.floor(Math.random() * slots.length)].id));
-      if (booked) await timed('cancel', () => ops.cancel(booked.id));
-    }
+    while (performance.now() < end) await journey(ops, timed);
   }));
-  return { calls, failures, latencies, byKind, seconds: (performance.now() - started) / 1000 };
+  return { ...rec, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Latency: journeys start at a fixed rate whatever the answers, the same on both sides, so each call's time is
+ * what that side adds at that load, not queueing behind a saturated side's lower throughput (which the ratio
+ * already measures).
+ */
+async function offer(ops: Ops, journeysPerSecond: number, ms: number): Promise<Drive> {
+  const { rec, timed } = recorder();
+  const started = performance.now();
+  const running: Promise<void>[] = [];
+  for (let i = 0; i * 1000 < ms * journeysPerSecond; i++) {
+    const due = started + (i * 1000) / journeysPerSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    running.push(journey(ops, timed));
+  }
+  await Promise.all(running);
+  return { ...rec, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Rounds of one side taken together. */
@@ -107,7 +136,8 @@ async function measure(sandboxUrl: string, sandboxPid: number, front: PlatformPr
   };
 
   const headers = { cookie: front.cookie, 'content-type': 'application/json' };
-  const pool = new Pool(front.url, { connections: WORKERS, pipelining: 1 });
+  // More connections than workers: at a fixed offered rate, calls in flight can outnumber the workers for a moment.
+  const pool = new Pool(front.url, { connections: 4 * WORKERS, pipelining: 1 });
   const call = async <T>(method: 'GET' | 'POST', p: string, body?: unknown): Promise<T> => {
     const r = await pool.request({ method, path: p, headers, body: body === undefined ? (method === 'POST' ? '{}' : undefined) : JSON.stringify(body) });
     const text = await r.body.text();
@@ -133,22 +163,35 @@ async function measure(sandboxUrl: string, sandboxPid: number, front: PlatformPr
     const platformCpu = perCall(rounds.cpu.platform, p.calls);
     const directRps = d.calls / d.seconds;
     const platformRps = p.calls / p.seconds;
+
+    // Latency at one offered load for both sides: LATENCY_LOAD of the platform's measured throughput.
+    const journeysPerSecond = (LATENCY_LOAD * platformRps) / (p.calls / Math.max(1, p.byKind.book.length));
+    const steady = await alternatingRounds(LATENCY_ROUNDS, {}, {
+      direct: () => offer(direct, journeysPerSecond, LATENCY_MS / LATENCY_ROUNDS),
+      platform: () => offer(platform, journeysPerSecond, LATENCY_MS / LATENCY_ROUNDS),
+    });
+    const ld = pooled(steady.direct);
+    const lp = pooled(steady.platform);
     return {
       name: 'gp',
       system: SYSTEM,
       direct_rps: Math.round(directRps),
       platform_rps: Math.round(platformRps),
       ratio: round(platformRps / directRps),
-      added_p50_ms: round(pct(p.latencies, 50) - pct(d.latencies, 50)),
-      added_p99_ms: round(pct(p.latencies, 99) - pct(d.latencies, 99)),
+      added_p50_ms: round(pct(lp.latencies, 50) - pct(ld.latencies, 50)),
+      added_p99_ms: round(pct(lp.latencies, 99) - pct(ld.latencies, 99)),
+      latency_load_rps: Math.round(lp.calls / lp.seconds),
       searches_per_booking: SEARCHES,
       ...Object.fromEntries((['search', 'book', 'cancel'] as const).flatMap((k) => [
-        [`${k}_added_p50_ms`, round(pct(p.byKind[k], 50) - pct(d.byKind[k], 50))],
-        [`${k}_added_p99_ms`, round(pct(p.byKind[k], 99) - pct(d.byKind[k], 99))],
+        [`${k}_added_p50_ms`, round(pct(lp.byKind[k], 50) - pct(ld.byKind[k], 50))],
+        [`${k}_added_p99_ms`, round(pct(lp.byKind[k], 99) - pct(ld.byKind[k], 99))],
       ])),
-      direct_p99_ms: round(pct(d.latencies, 99)),
-      platform_p99_ms: round(pct(p.latencies, 99)),
-      failures: d.failures + p.failures,
+      direct_p99_ms: round(pct(ld.latencies, 99)),
+      platform_p99_ms: round(pct(lp.latencies, 99)),
+      // At saturation (the throughput rounds) every call also queues behind the slower side's lower throughput.
+      saturated_added_p50_ms: round(pct(p.latencies, 50) - pct(d.latencies, 50)),
+      saturated_added_p99_ms: round(pct(p.latencies, 99) - pct(d.latencies, 99)),
+      failures: d.failures + p.failures + ld.failures + lp.failures,
       // CPU microseconds per call in each process (from /proc): where the platform's cost goes.
       direct_cpu_us_per_call: directCpu,
       platform_cpu_us_per_call: platformCpu,
