@@ -4,6 +4,11 @@ import { checkIdentifiers, csvRows, multiRowInsert, type Queryable, type Row, ty
 
 /** How many statement texts are kept prepared; beyond this, statements are planned each time. */
 const MAX_PREPARED = 500;
+/**
+ * PGlite copies its files to a browser's storage after each statement when asked (syncToFs). In Node its files
+ * are the real ones and that step does nothing but take one more lock, so it is skipped.
+ */
+const NO_SYNC = { syncToFs: false };
 /** Up to this many rows, insertRows is a prepared multi-row INSERT; beyond it, a COPY (measured crossover). */
 const SMALL_INSERT_ROWS = 8;
 
@@ -81,7 +86,7 @@ function preparedStatements(pg: PGlite) {
     let name = names.get(sql);
     if (name === undefined && names.size < MAX_PREPARED) {
       const fresh = `fd_${++made}`;
-      await pg.execProtocol(concat([serialize.parse({ name: fresh, text: sql }), serialize.sync()]));
+      await pg.execProtocol(concat([serialize.parse({ name: fresh, text: sql }), serialize.sync()]), NO_SYNC);
       names.set(sql, (name = fresh));
     }
     return name;
@@ -96,7 +101,7 @@ function preparedStatements(pg: PGlite) {
   /** One statement in a round of its own; undefined when PGlite's own path must plan it afresh. */
   const alone = async (p: Pending, name: string | undefined): Promise<Row[] | undefined> => {
     try {
-      const { messages } = await pg.execProtocol(concat([...steps(p, name), serialize.sync()]));
+      const { messages } = await pg.execProtocol(concat([...steps(p, name), serialize.sync()]), NO_SYNC);
       return parse.parseResults(messages, pg.parsers)[0]?.rows ?? [];
     } catch (err) {
       // A table changed under a prepared SELECT * ("cached plan must not change result type"): forget it and
@@ -117,7 +122,7 @@ function preparedStatements(pg: PGlite) {
       }
     }
     if (ready.length > 1) {
-      const { messages } = await pg.execProtocol(concat([...ready.flatMap((r) => steps(r.p, r.name)), serialize.sync()]), { throwOnError: false });
+      const { messages } = await pg.execProtocol(concat([...ready.flatMap((r) => steps(r.p, r.name)), serialize.sync()]), { ...NO_SYNC, throwOnError: false });
       if (!messages.some((m) => m.name === 'error')) {
         const results = parse.parseResults(messages, pg.parsers);
         ready.forEach((r, i) => r.p.resolve(results[i]?.rows ?? []));
