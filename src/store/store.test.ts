@@ -65,8 +65,13 @@ for (const t of testStores()) {
       try {
         await db.query('CREATE TABLE pipe_t (k text PRIMARY KEY, n int NOT NULL)');
         const insert = (k: string, n: number) => db.query<{ k: string; n: number }>('INSERT INTO pipe_t (k, n) VALUES ($1, $2) RETURNING k, n', [k, n]);
-        const first = await Promise.all([insert('a', 1), insert('b', 2), db.query<{ n: number }>('SELECT n FROM pipe_t WHERE k = $1', ['zz'])]);
-        assert.deepEqual(first, [[{ k: 'a', n: 1 }], [{ k: 'b', n: 2 }], []]);
+        await db.query('INSERT INTO pipe_t (k, n) VALUES ($1, $2)', ['seed', 0]);
+        // Statements with rows, without rows (no RETURNING, nothing matched) and reads, answered in order.
+        const first = await Promise.all([
+          insert('a', 1), db.query('INSERT INTO pipe_t (k, n) VALUES ($1, $2)', ['b', 2]), db.query('UPDATE pipe_t SET n = 0 WHERE k = $1', ['none']),
+          db.query<{ n: number }>('SELECT n FROM pipe_t WHERE k = $1', ['seed']), db.query('SELECT n FROM pipe_t WHERE k = $1', ['zz']),
+        ]);
+        assert.deepEqual(first, [[{ k: 'a', n: 1 }], [], [], [{ n: 0 }], []]);
         // One statement fails in the middle of a round: only its caller sees the failure, and the others' writes stay.
         const second = await Promise.allSettled([insert('c', 3), insert('a', 9), insert('d', 4), db.query('UPDATE pipe_t SET n = n + 10 WHERE k = $1 RETURNING n', ['b'])]);
         assert.deepEqual(second[0], { status: 'fulfilled', value: [{ k: 'c', n: 3 }] });
@@ -74,7 +79,7 @@ for (const t of testStores()) {
         assert.deepEqual(second[2], { status: 'fulfilled', value: [{ k: 'd', n: 4 }] });
         assert.deepEqual(second[3], { status: 'fulfilled', value: [{ n: 12 }] });
         const rows = await db.query<{ k: string; n: number }>('SELECT k, n FROM pipe_t ORDER BY k');
-        assert.deepEqual(rows, [{ k: 'a', n: 1 }, { k: 'b', n: 12 }, { k: 'c', n: 3 }, { k: 'd', n: 4 }]);
+        assert.deepEqual(rows, [{ k: 'a', n: 1 }, { k: 'b', n: 12 }, { k: 'c', n: 3 }, { k: 'd', n: 4 }, { k: 'seed', n: 0 }]);
       } finally {
         await db.dispose();
       }
