@@ -11,8 +11,7 @@ for (const store of testStores()) {
     // A short batch and a long one: on PGlite they take different paths (a prepared INSERT, a COPY).
     for (const copies of [1, 4]) {
       it(`round-trips awkward text, empty text, NULL and JSON (${copies * awkward.length} rows)`, async () => {
-        const db = await store.open();
-        try {
+        await store.use(async (db) => {
           await db.query('CREATE TABLE t_rows (n integer, body text, note text, detail jsonb)');
           const bodies = Array.from({ length: copies }, () => awkward).flat();
           const rows = bodies.map((body, i) => [i, body, i % 2 ? null : 'x', JSON.stringify({ i, body })]);
@@ -23,22 +22,17 @@ for (const store of testStores()) {
           assert.deepEqual(got.map((r) => (typeof r.detail === 'string' ? JSON.parse(r.detail) : r.detail)), bodies.map((body, i) => ({ i, body })));
           await db.insertRows('t_rows', ['n'], []);
           assert.equal((await db.query('SELECT 1 FROM t_rows')).length, bodies.length);
-        } finally {
-          await db.dispose();
-        }
+        });
       });
     }
 
     it('refuses a table or column that is not a plain identifier, writing nothing', async () => {
-      const db = await store.open();
-      try {
+      await store.use(async (db) => {
         await db.query('CREATE TABLE t_safe (a text)');
         await assert.rejects(db.insertRows('t_safe; DROP TABLE t_safe', ['a'], [['x']]), /plain SQL identifier/);
         await assert.rejects(db.insertRows('t_safe', ['a) VALUES (1); --'], [['x']]), /plain SQL identifier/);
         assert.equal((await db.query('SELECT 1 FROM t_safe')).length, 0);
-      } finally {
-        await db.dispose();
-      }
+      });
     });
   });
 }

@@ -6,19 +6,15 @@ import { testStores } from './test-stores.ts';
 for (const t of testStores()) {
   describe(`store on ${t.name}`, () => {
     it('migrates once and is idempotent', async () => {
-      const db = await t.open();
-      try {
+      await t.use(async (db) => {
         assert.deepEqual(await migrate(db), [], 'second migrate applies nothing');
         const rows = await db.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
         assert.ok(rows.some((r) => r.name === '001-foundation.sql'));
-      } finally {
-        await db.dispose();
-      }
+      });
     });
 
     it('rolls a failed transaction back', async () => {
-      const db = await t.open();
-      try {
+      await t.use(async (db) => {
         await assert.rejects(db.transaction(async (tx) => {
           await tx.query("INSERT INTO settings (key, value) VALUES ('k', '1')");
           throw new Error('boom');
@@ -26,14 +22,11 @@ for (const t of testStores()) {
         assert.equal((await db.query("SELECT * FROM settings WHERE key = 'k'")).length, 0);
         await db.transaction(async (tx) => tx.query("INSERT INTO settings (key, value) VALUES ('k', '2')"));
         assert.equal((await db.query("SELECT * FROM settings WHERE key = 'k'")).length, 1);
-      } finally {
-        await db.dispose();
-      }
+      });
     });
 
     it('answers a statement run many times (prepared on PGlite) with typed values, every time', async () => {
-      const db = await t.open();
-      try {
+      await t.use(async (db) => {
         await db.query('CREATE TABLE prep_t (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE, n int, doc jsonb, at timestamptz DEFAULT now())');
         for (let i = 0; i < 5; i++) {
           const [row] = await db.query<{ id: string | number; name: string; n: number; doc: { i: number }; at: Date }>(
@@ -55,14 +48,11 @@ for (const t of testStores()) {
         await db.query('ALTER TABLE prep_t ADD COLUMN extra text');
         const after = await db.query<Record<string, unknown>>('SELECT * FROM prep_t WHERE name = $1', ['name-2']);
         assert.ok(!('extra' in before[0]) && 'extra' in after[0]);
-      } finally {
-        await db.dispose();
-      }
+      });
     });
 
     it('answers statements sent at the same moment (one round on PGlite) each with its own rows or its own error', async () => {
-      const db = await t.open();
-      try {
+      await t.use(async (db) => {
         await db.query('CREATE TABLE pipe_t (k text PRIMARY KEY, n int NOT NULL)');
         const insert = (k: string, n: number) => db.query<{ k: string; n: number }>('INSERT INTO pipe_t (k, n) VALUES ($1, $2) RETURNING k, n', [k, n]);
         await db.query('INSERT INTO pipe_t (k, n) VALUES ($1, $2)', ['seed', 0]);
@@ -80,14 +70,11 @@ for (const t of testStores()) {
         assert.deepEqual(second[3], { status: 'fulfilled', value: [{ n: 12 }] });
         const rows = await db.query<{ k: string; n: number }>('SELECT k, n FROM pipe_t ORDER BY k');
         assert.deepEqual(rows, [{ k: 'a', n: 1 }, { k: 'b', n: 12 }, { k: 'c', n: 3 }, { k: 'd', n: 4 }, { k: 'seed', n: 0 }]);
-      } finally {
-        await db.dispose();
-      }
+      });
     });
 
     it('never runs a statement inside another caller\'s open transaction', async () => {
-      const db = await t.open();
-      try {
+      await t.use(async (db) => {
         await db.query('CREATE TABLE prep_iso (k text PRIMARY KEY)');
         let release!: () => void;
         const held = new Promise<void>((r) => (release = r));
@@ -108,23 +95,18 @@ for (const t of testStores()) {
         await assert.rejects(tx, /rolled back/);
         await outside;
         assert.deepEqual((await db.query<{ k: string }>('SELECT k FROM prep_iso ORDER BY k')).map((r) => r.k), ['outside']);
-      } finally {
-        await db.dispose();
-      }
+      });
     });
 
     it('delivers notifications to listeners', async () => {
-      const db = await t.open();
-      try {
+      await t.use(async (db) => {
         const got: string[] = [];
         const stop = await db.listen('catalog_changed', (p) => got.push(p));
         await db.query("SELECT pg_notify('catalog_changed', 'v2')");
         for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
         assert.deepEqual(got, ['v2']);
         await stop();
-      } finally {
-        await db.dispose();
-      }
+      });
     });
   });
 }

@@ -7,13 +7,15 @@ import type { Store } from './store.ts';
 export interface TestStore {
   name: 'pglite' | 'postgres';
   open(): Promise<Store & { dispose(): Promise<void> }>;
+  /** Opens a fresh store, runs fn on it and disposes of it, whether fn passes or throws. */
+  use<T>(fn: (db: Store) => Promise<T>): Promise<T>;
 }
 
 export function testStores(): TestStore[] {
-  const stores: TestStore[] = [{ name: 'pglite', open: async () => withDispose(await openStore({}), async () => {}) }];
+  const stores: TestStore[] = [usable({ name: 'pglite', open: async () => withDispose(await openStore({}), async () => {}) })];
   const url = process.env.TEST_DATABASE_URL;
   if (url) {
-    stores.push({
+    stores.push(usable({
       name: 'postgres',
       async open() {
         // A uniquely named schema per test store, dropped afterwards: the server is shared and never assumed empty.
@@ -26,9 +28,23 @@ export function testStores(): TestStore[] {
           await c.end();
         });
       },
-    });
+    }));
   }
   return stores;
+}
+
+function usable(s: Omit<TestStore, 'use'>): TestStore {
+  return {
+    ...s,
+    async use(fn) {
+      const db = await s.open();
+      try {
+        return await fn(db);
+      } finally {
+        await db.dispose();
+      }
+    },
+  };
 }
 
 function withDispose(db: Store, drop: () => Promise<void>): Store & { dispose(): Promise<void> } {
