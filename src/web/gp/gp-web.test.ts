@@ -75,6 +75,9 @@ describe('GP appointments', () => {
       assert.equal(list.status, 200, list.body);
       assert.match(list.body, /Upcoming appointments/);
       assert.match(list.body, /Past appointments/);
+      // The practice as the hub names it, not in the register's capitals.
+      const practice = /<p>At ([^<]+)\.<\/p>/.exec(list.body)?.[1] ?? '';
+      assert.match(practice, /^[A-Z][a-z]+( [A-Z][a-z]+)+$/);
 
       const reason = `Knee pain ${sys} ${Date.now()}`;
       const { check, done } = await bookThroughPages(c, reason);
