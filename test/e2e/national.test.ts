@@ -1,5 +1,6 @@
-// End to end in headless Chromium: a P9 citizen changes address and phone on the national record, sets contact
-// preferences and an organ donation decision, amends and withdraws it; a P5 citizen is sent to uplift. Axe on every state.
+// End to end in headless Chromium: P9 citizens change address, phone, emergency contact, language and pharmacy on
+// the national record, set contact preferences and an organ donation decision, amend and withdraw it; a P5 citizen
+// is sent to uplift. Axe on every state.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -77,6 +78,50 @@ describe('national services in a real browser', { concurrency: true }, () => {
     assert.match(record, new RegExp(`Record version ${v0 + 2}`));
     await page.goto(`${system.url}/access-log`);
     assert.match(await page.locator('main').innerText(), /change national-record \(pds\)/);
+    await context.close();
+  });
+
+  it('P9 citizen changes their emergency contact, communication language and nominated pharmacy', async () => {
+    const { context, page } = await signedInPage('P9', '9990316767');
+    await page.goto(`${system.url}/services/national-record`);
+    await page.getByRole('link', { name: /(Change|Add)\s+emergency contact/ }).click();
+    await state(page, 'emergency-contact-form');
+    await page.getByLabel('Full name').fill('Grace Okafor');
+    await page.getByLabel('Relationship to you').fill('');
+    await page.getByLabel('Phone number').fill('12345');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await state(page, 'emergency-contact-error', true);
+    await page.getByText('Enter a UK phone number, like 01632 960 001 or 07700 900 982').first().waitFor();
+    await page.getByLabel('Relationship to you').fill('Daughter');
+    await page.getByLabel('Phone number').fill('01632 960 001');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await state(page, 'emergency-contact-check');
+    await page.getByRole('button', { name: 'Change my details' }).click();
+    await page.getByText('Your details have been updated').waitFor();
+
+    await page.getByRole('link', { name: 'Back to your details' }).click();
+    await page.getByRole('link', { name: /Change\s+communication language/ }).click();
+    await state(page, 'language-form');
+    await page.getByLabel('Change your communication language').selectOption('');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await state(page, 'language-error', true);
+    await page.getByLabel('Change your communication language').selectOption({ label: 'Welsh' });
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Change my details' }).click();
+    await page.getByText('Your details have been updated').waitFor();
+    await state(page, 'language-done');
+
+    await page.getByRole('link', { name: 'Back to your details' }).click();
+    await page.getByRole('link', { name: /Change\s+nominated pharmacy/ }).click();
+    await page.getByLabel('Change your nominated pharmacy').fill('FX123');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Change my details' }).click();
+    await page.getByRole('link', { name: 'Back to your details' }).click();
+    const record = await page.locator('main').innerText();
+    assert.match(record, /Grace Okafor \(Daughter\), 01632960001/);
+    assert.match(record, /Communication language\s+Welsh/);
+    assert.match(record, /Nominated pharmacy\s+FX123/);
+    await state(page, 'record-after-changes');
     await context.close();
   });
 

@@ -42,6 +42,20 @@ export interface DemographicsRecord {
   language?: { code: string; display?: string };
 }
 
+/**
+ * The languages a citizen can choose as their communication language (BCP 47 tags, as the national record holds
+ * them): English, Welsh and British Sign Language, then the most common main languages in England and Wales.
+ */
+export const LANGUAGES: { code: string; display: string }[] = [
+  { code: 'en', display: 'English' }, { code: 'cy', display: 'Welsh' }, { code: 'bfi', display: 'British Sign Language' },
+  { code: 'ar', display: 'Arabic' }, { code: 'bn', display: 'Bengali' }, { code: 'bg', display: 'Bulgarian' },
+  { code: 'zh', display: 'Chinese' }, { code: 'fa', display: 'Persian (Farsi)' }, { code: 'fr', display: 'French' },
+  { code: 'gu', display: 'Gujarati' }, { code: 'it', display: 'Italian' }, { code: 'lt', display: 'Lithuanian' },
+  { code: 'pa', display: 'Panjabi' }, { code: 'pl', display: 'Polish' }, { code: 'pt', display: 'Portuguese' },
+  { code: 'ro', display: 'Romanian' }, { code: 'so', display: 'Somali' }, { code: 'es', display: 'Spanish' },
+  { code: 'ta', display: 'Tamil' }, { code: 'tr', display: 'Turkish' }, { code: 'ur', display: 'Urdu' },
+];
+
 /** Fields a citizen cannot change through the app. */
 export type RestrictedField = 'name' | 'birthDate' | 'gender' | 'gpOdsCode' | 'nhsNumber';
 

@@ -1,7 +1,7 @@
 // Tests for the pre-send validators the citizen pages use.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isValidNhsNumber, validateEmail, validateNhsNumber, validateOrganCode, validatePastDate, validatePostcode, validateTime, validateUkMobile } from './validation.ts';
+import { isValidNhsNumber, validateEmail, validateNhsNumber, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateTime, validateUkMobile, validateUkPhone } from './validation.ts';
 
 describe('validation', () => {
   it('checks NHS numbers by modulus 11', () => {
@@ -25,6 +25,17 @@ describe('validation', () => {
     assert.deepEqual(validateUkMobile('07700 900 982'), { ok: true, value: '07700900982' });
     assert.deepEqual(validateUkMobile('+44 7700 900982'), { ok: true, value: '07700900982' });
     for (const bad of ['', '01131231234', '0770090098', 'seven']) assert.equal(validateUkMobile(bad).ok, false, bad);
+  });
+  it('checks and normalises UK phone numbers, landline or mobile', () => {
+    assert.deepEqual(validateUkPhone('01632 960 001'), { ok: true, value: '01632960001' });
+    assert.deepEqual(validateUkPhone('(020) 7946 0000'), { ok: true, value: '02079460000' });
+    assert.deepEqual(validateUkPhone('+44 7700 900982'), { ok: true, value: '07700900982' });
+    assert.deepEqual(validateUkPhone('016977 3456'), { ok: true, value: '0169773456' });
+    for (const bad of ['', '12345', '09098 790 000', '0800 123 4567', '+33 1 23 45 67 89', 'phone me']) assert.equal(validateUkPhone(bad).ok, false, bad);
+  });
+  it('checks pharmacy codes', () => {
+    assert.deepEqual(validatePharmacyCode(' fa 424 '), { ok: true, value: 'FA424' });
+    for (const bad of ['', 'B86001', 'F123', 'FA4245', 'FA-42']) assert.equal(validatePharmacyCode(bad).ok, false, bad);
   });
   it('refuses future and impossible dates', () => {
     const today = new Date('2026-11-27T10:00:00Z');

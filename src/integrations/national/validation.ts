@@ -1,5 +1,5 @@
-// Pure checks the web layer runs on citizen input before anything is sent to a national agency.
-// Each returns a ValidationResult whose message is written to be shown with the NHS error pattern.
+// Pure checks the web layer runs on citizen input before anything is sent to a national agency (or, for a pharmacy
+// code, a GP system). Each returns a ValidationResult whose message is written to be shown with the NHS error pattern.
 
 export type ValidationResult = { ok: true; value: string } | { ok: false; message: string };
 
@@ -51,6 +51,25 @@ export function validateUkMobile(input: string): ValidationResult {
   const national = compact.replace(/^(\+44|0044)/, '0');
   if (!/^07\d{9}$/.test(national)) return fail('Enter a UK mobile phone number, like 07700 900 982');
   return ok(national);
+}
+
+/**
+ * UK phone number, landline or mobile (01, 02, 03 or 07 and 9 more digits, or 01 and 8 for a few old areas),
+ * also given as +44 or 0044; returned as the national number's digits.
+ */
+export function validateUkPhone(input: string): ValidationResult {
+  const compact = input.trim().replace(/[\s()-]/g, '');
+  if (!compact) return fail('Enter a phone number');
+  const national = compact.replace(/^(\+44|0044)/, '0');
+  if (!/^0(1\d{8,9}|[237]\d{9})$/.test(national)) return fail('Enter a UK phone number, like 01632 960 001 or 07700 900 982');
+  return ok(national);
+}
+
+/** A pharmacy's ODS code: F and four letters or digits, as typed with any case and spaces. */
+export function validatePharmacyCode(input: string): ValidationResult {
+  const code = input.toUpperCase().replace(/\s+/g, '');
+  if (!code) return fail('Enter the pharmacy code');
+  return /^F[A-Z0-9]{4}$/.test(code) ? ok(code) : fail('Enter a pharmacy code in the right format, like FA123');
 }
 
 /** A calendar date (YYYY-MM-DD) that must not be in the future, e.g. a date of birth or a move-in date. */

@@ -17,6 +17,7 @@ import {
   type RepeatRequest,
 } from '../../integrations/gp/contract.ts';
 import { SupplierUnavailableError } from '../../integrations/resilience.ts';
+import { validatePharmacyCode } from '../../integrations/national/validation.ts';
 import { FormErrors } from '../../views/form-errors.ts';
 import type { Renderer } from '../../views/renderer.ts';
 
@@ -403,9 +404,9 @@ export async function gpWeb(app: FastifyInstance, opts: GpWebOptions): Promise<v
 
   app.post<{ Body: Body }>('/gp/prescriptions/pharmacy', csrf, gpRoute<{ Body: Body }>(async (req, reply) => {
     const p = await gp(req, 'change pharmacy');
-    const code = str(req.body?.pharmacy).toUpperCase().replace(/\s+/g, '');
-    if (!code) return renderPharmacy(reply, p, code, new FormErrors().add('pharmacy', 'Enter the pharmacy code'));
-    if (!/^F[A-Z0-9]{4}$/.test(code)) return renderPharmacy(reply, p, code, new FormErrors().add('pharmacy', 'Enter a pharmacy code in the right format, like FA123'));
+    const given = validatePharmacyCode(str(req.body?.pharmacy));
+    if (!given.ok) return renderPharmacy(reply, p, str(req.body?.pharmacy).trim(), new FormErrors().add('pharmacy', given.message));
+    const code = given.value;
     try {
       await p.setNominatedPharmacy(code);
     } catch (err) {

@@ -83,6 +83,42 @@ describe('national services on the web', () => {
     assert.match(after, new RegExp(`Record version ${v0 + 2}`));
   });
 
+  it('changes the nominated pharmacy, the emergency contact and the communication language', async () => {
+    const { cookie } = await signedInCitizen(s, { level: 'P9', nhsNumber: FIFTH });
+    const before = text((await get('/services/national-record', cookie)).body);
+    assert.match(before, /Nominated pharmacy FA424 Change/);
+    assert.match(before, /Communication language English Change/);
+    assert.match(before, /Date of birth \d{1,2} [A-Z][a-z]+ \d{4} /, 'a date of birth as people write it');
+    const v0 = Number(/Record version (\d+)/.exec(before)?.[1]);
+
+    const change = async (field: string, answers: Record<string, string>, shown: RegExp) => {
+      const f = await form(`/services/national-record/change/${field}`, cookie);
+      const check = await post(`/services/national-record/change/${field}`, f, answers);
+      assert.equal(check.r.statusCode, 200, check.text.slice(0, 300));
+      assert.match(check.text, /Check your answers/);
+      assert.match(check.text, shown);
+      const done = await post(`/services/national-record/change/${field}`, check.next, {});
+      assert.equal(done.r.statusCode, 200, done.text.slice(0, 300));
+      assert.match(done.text, /Your details have been updated/);
+      assert.match(done.text, shown);
+    };
+    await change('nominated-pharmacy', { pharmacy: ' fx 123 ' }, /FX123/);
+    await change('emergency-contact', { contactName: 'Grace Okafor', contactRelationship: 'Daughter', contactPhone: '01632 960 001' }, /Grace Okafor.*Daughter.*01632960001/);
+    await change('language', { language: 'pl' }, /Polish/);
+
+    const after = text((await get('/services/national-record', cookie)).body);
+    assert.match(after, /Nominated pharmacy FX123 Change/);
+    assert.match(after, /Emergency contact Grace Okafor \(Daughter\), 01632960001 Change/);
+    assert.match(after, /Communication language Polish Change/);
+    assert.match(after, new RegExp(`Record version ${v0 + 3}`));
+    // As the agency holds it, read straight from the sandbox.
+    const pds = createDemographicsService({ baseUrl: s.supplierUrls.pds, policy: s.policies.for('pds-check') });
+    const rec = await pds.get(FIFTH);
+    assert.equal(rec.nominatedPharmacyOdsCode, 'FX123');
+    assert.deepEqual(rec.emergencyContact, { name: 'Grace Okafor', relationship: 'Daughter', phone: '01632960001' });
+    assert.equal(rec.language?.code, 'pl');
+  });
+
   it('a temporary address is accepted for up to 90 days, refused beyond', async () => {
     const { cookie } = await signedInCitizen(s, { level: 'P9', nhsNumber: FIFTH });
     const today = new Date();
@@ -107,6 +143,13 @@ describe('national services on the web', () => {
       ['email', { value: 'amira@@example' }, /Enter an email address in the correct format/],
       ['mobile', { value: '0113 496 0000' }, /Enter a UK mobile phone number/],
       ['mobile', { value: '' }, /Enter a mobile phone number/],
+      ['nominated-pharmacy', { pharmacy: 'B86001' }, /Enter a pharmacy code in the right format, like FA123/],
+      ['nominated-pharmacy', { pharmacy: '' }, /Enter the pharmacy code/],
+      ['emergency-contact', { contactName: '', contactRelationship: 'Friend', contactPhone: '07700900111' }, /Enter the full name of your emergency contact/],
+      ['emergency-contact', { contactName: 'Sam Taylor', contactRelationship: '', contactPhone: '07700900111' }, /Enter how your emergency contact is related to you/],
+      ['emergency-contact', { contactName: 'Sam Taylor', contactRelationship: 'Friend', contactPhone: '12345' }, /Enter a UK phone number, like 01632 960 001/],
+      ['language', { language: '' }, /Select the language you want the NHS to use with you/],
+      ['language', { language: 'xx-evil' }, /Select a language from the list/],
     ];
     for (const [field, answers, message] of cases) {
       const f = await form(`/services/national-record/change/${field}`, cookie);

@@ -4,10 +4,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../../app.ts';
 import { nationalServicesFor, NationalServices, NATIONAL_LEVELS, type ReadResult, type WriteResult } from '../../national/national-services.ts';
 import { newRequestId } from '../../integrations/national/http.ts';
-import { WHO_CAN_CHANGE, type DemographicsChange, type DemographicsRecord, type RestrictedField } from '../../integrations/national/demographics.ts';
+import { LANGUAGES, WHO_CAN_CHANGE, type DemographicsChange, type DemographicsRecord, type EmergencyContact, type RestrictedField } from '../../integrations/national/demographics.ts';
 import { ORGAN_CODES, type OrganChoice, type OrganDonationDecision, type OrganDonationRecord, type FaithDeclaration } from '../../integrations/national/organ-donation.ts';
 import { CONTACT_CHANNELS, type ContactChannel, type ContactPreferences } from '../../integrations/national/contact-preferences.ts';
-import { validateEmail, validateOrganCode, validatePastDate, validatePostcode, validateRequired, validateTime, validateUkMobile } from '../../integrations/national/validation.ts';
+import { validateEmail, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateRequired, validateTime, validateUkMobile, validateUkPhone } from '../../integrations/national/validation.ts';
 import { FormErrors } from '../../views/form-errors.ts';
 
 type Page = (reply: FastifyReply, view: string, ctx: Record<string, unknown>, status?: number) => FastifyReply;
@@ -43,6 +43,9 @@ const RECORD_FIELDS = {
   'temporary-address': { label: 'Temporary address', title: 'Add a temporary address' },
   mobile: { label: 'Mobile phone number', title: 'Change your mobile phone number' },
   email: { label: 'Email address', title: 'Change your email address' },
+  'nominated-pharmacy': { label: 'Nominated pharmacy', title: 'Change your nominated pharmacy' },
+  'emergency-contact': { label: 'Emergency contact', title: 'Change your emergency contact' },
+  language: { label: 'Communication language', title: 'Change your communication language' },
 } as const;
 type RecordField = keyof typeof RECORD_FIELDS;
 const isRecordField = (f: string): f is RecordField => Object.hasOwn(RECORD_FIELDS, f);
@@ -50,8 +53,18 @@ const isRecordField = (f: string): f is RecordField => Object.hasOwn(RECORD_FIEL
 const RESTRICTED_NAMES: Record<string, RestrictedField> = { name: 'name', 'date-of-birth': 'birthDate', gender: 'gender', 'gp-practice': 'gpOdsCode', 'nhs-number': 'nhsNumber' };
 const RESTRICTED_LABELS: Record<RestrictedField, string> = { name: 'name', birthDate: 'date of birth', gender: 'gender', gpOdsCode: 'GP surgery', nhsNumber: 'NHS number' };
 
+export const emergencyContactText = (c?: EmergencyContact): string =>
+  c ? `${c.name}${c.relationship ? ` (${c.relationship})` : ''}, ${c.phone}` : '';
+
+/** The language's name from the list, else as the record names it. */
+export const languageText = (l?: { code: string; display?: string }): string =>
+  l ? (LANGUAGES.find((x) => x.code === l.code)?.display ?? l.display ?? l.code) : '';
+
 function fieldSeen(r: DemographicsRecord, f: RecordField): string {
   if (f === 'home-address') return addressText(r.homeAddress);
+  if (f === 'nominated-pharmacy') return r.nominatedPharmacyOdsCode ?? '';
+  if (f === 'emergency-contact') return emergencyContactText(r.emergencyContact);
+  if (f === 'language') return languageText(r.language);
   if (f === 'temporary-address') return r.temporaryAddress ? `${addressText(r.temporaryAddress)} (${r.temporaryAddress.from ?? '?'} to ${r.temporaryAddress.to ?? '?'})` : '';
   return (f === 'mobile' ? r.mobile : r.email) ?? '';
 }
@@ -92,6 +105,32 @@ export function validateRecordChange(field: RecordField, body: Body, today = new
     const r = field === 'mobile' ? validateUkMobile(str(body.value)) : validateEmail(str(body.value));
     if (!r.ok) return { errors: errors.add('value', r.message), rows: [], hidden: [], values };
     return { errors, change: { kind: field, value: r.value }, rows: [row(RECORD_FIELDS[field].label, r.value, change)], hidden: [{ name: 'value', value: r.value }], values };
+  }
+  if (field === 'nominated-pharmacy') {
+    const r = validatePharmacyCode(str(body.pharmacy));
+    if (!r.ok) return { errors: errors.add('pharmacy', r.message), rows: [], hidden: [], values };
+    return { errors, change: { kind: 'nominated-pharmacy', odsCode: r.value }, rows: [row('Nominated pharmacy', r.value, change)], hidden: [{ name: 'pharmacy', value: r.value }], values };
+  }
+  if (field === 'emergency-contact') {
+    const name = validateRequired(str(body.contactName), 'Enter the full name of your emergency contact');
+    const relationship = validateRequired(str(body.contactRelationship), 'Enter how your emergency contact is related to you, like partner or friend');
+    const phone = validateUkPhone(str(body.contactPhone));
+    if (!name.ok) errors.add('contactName', name.message);
+    if (!relationship.ok) errors.add('contactRelationship', relationship.message);
+    if (!phone.ok) errors.add('contactPhone', phone.message.replace('Enter a phone number', 'Enter a phone number for your emergency contact'));
+    if (!name.ok || !relationship.ok || !phone.ok) return { errors, rows: [], hidden: [], values };
+    const contact = { name: name.value, relationship: relationship.value, phone: phone.value };
+    return {
+      errors, change: { kind: 'emergency-contact', contact }, values,
+      rows: [row('Name', contact.name, change), row('Relationship to you', contact.relationship, change), row('Phone number', contact.phone, change)],
+      hidden: [{ name: 'contactName', value: contact.name }, { name: 'contactRelationship', value: contact.relationship }, { name: 'contactPhone', value: contact.phone }],
+    };
+  }
+  if (field === 'language') {
+    // A tampered form can send any code: only the list's languages are accepted.
+    const chosen = LANGUAGES.find((l) => l.code === str(body.language));
+    if (!chosen) return { errors: errors.add('language', str(body.language) ? 'Select a language from the list' : 'Select the language you want the NHS to use with you'), rows: [], hidden: [], values };
+    return { errors, change: { kind: 'language', code: chosen.code, display: chosen.display }, rows: [row('Communication language', chosen.display, change)], hidden: [{ name: 'language', value: chosen.code }], values };
   }
   const address = validateAddress(body, errors);
   if (field === 'home-address') {
@@ -238,6 +277,8 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
   const unavailable = (reply: FastifyReply, title: string, back: string, what: string) =>
     page(reply, 'national-unavailable.njk', { title, what, back: { href: back } }, 503);
   const base = (reply: FastifyReply, nhsNumber: string) => ({ csrfToken: reply.generateCsrf(), nhsNumber });
+  /** The choices the record forms offer, as the select macro takes them. */
+  const formLists = () => ({ languages: LANGUAGES.map((l) => ({ value: l.code, text: l.display })) });
 
   /** The end of a write, the same for every service: confirmation, conflict, refusal or not available. */
   function afterWrite<R extends { version: number }>(reply: FastifyReply, w: WriteResult<R>, o: {
@@ -258,7 +299,7 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     const nhs = whose(req, NATIONAL_LEVELS.record);
     const r = await national.record(req.ctx, nhs);
     const restricted = (Object.keys(WHO_CAN_CHANGE) as RestrictedField[]).map((f) => ({ label: RESTRICTED_LABELS[f], who: WHO_CAN_CHANGE[f] }));
-    return page(reply, 'national-record.njk', { title: 'Your details on the national record', back: { href: '/' }, record: r.ok ? r.value : undefined, unavailable: !r.ok, restricted, nhsNumber: nhs, addressText });
+    return page(reply, 'national-record.njk', { title: 'Your details on the national record', back: { href: '/' }, record: r.ok ? r.value : undefined, unavailable: !r.ok, restricted, nhsNumber: nhs, addressText, emergencyContactText, languageText });
   });
 
   app.get<{ Params: { field: string } }>('/services/national-record/change/:field', async (req, reply) => {
@@ -269,9 +310,13 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     const r = await national.record(req.ctx, nhs, { fresh: true });
     if (!r.ok) return unavailable(reply, RECORD_FIELDS[field].title, '/services/national-record', 'Your details on the national record are not available right now. Try again later.');
     const rec = r.value;
+    const contact = rec.emergencyContact;
     const values: Record<string, unknown> = field === 'home-address' ? { line1: rec.homeAddress?.lines[0], line2: rec.homeAddress?.lines[1], city: rec.homeAddress?.city, postcode: rec.homeAddress?.postcode }
-      : field === 'mobile' ? { value: rec.mobile } : field === 'email' ? { value: rec.email } : {};
-    return page(reply, 'national-record-form.njk', { title: RECORD_FIELDS[field].title, field, values, version: rec.version, seen: fieldSeen(rec, field), back: { href: '/services/national-record' }, ...base(reply, nhs) });
+      : field === 'mobile' ? { value: rec.mobile } : field === 'email' ? { value: rec.email }
+      : field === 'nominated-pharmacy' ? { pharmacy: rec.nominatedPharmacyOdsCode }
+      : field === 'emergency-contact' ? { contactName: contact?.name, contactRelationship: contact?.relationship, contactPhone: contact?.phone }
+      : field === 'language' ? { language: rec.language?.code } : {};
+    return page(reply, 'national-record-form.njk', { title: RECORD_FIELDS[field].title, field, values, version: rec.version, seen: fieldSeen(rec, field), back: { href: '/services/national-record' }, ...formLists(), ...base(reply, nhs) });
   });
 
   function cannotChange(req: FastifyRequest, reply: FastifyReply, field: string, nhs: string) {
@@ -292,7 +337,7 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     const version = Number(str(body.version));
     const v = validateRecordChange(field, body);
     if (v.errors.any || !v.change || !Number.isInteger(version)) {
-      return page(reply, 'national-record-form.njk', { title: RECORD_FIELDS[field].title, field, values: v.values, version: str(body.version), seen: str(body.seen), back: { href: '/services/national-record' }, ...base(reply, nhs), ...v.errors.toView() }, 400);
+      return page(reply, 'national-record-form.njk', { title: RECORD_FIELDS[field].title, field, values: v.values, version: str(body.version), seen: str(body.seen), back: { href: '/services/national-record' }, ...formLists(), ...base(reply, nhs), ...v.errors.toView() }, 400);
     }
     const action = `/services/national-record/change/${field}`;
     const requestId = str(body.requestId);
