@@ -81,6 +81,11 @@ export class CatalogIndex {
     return this.version;
   }
 
+  /** The practice with this ODS code from the practice directory, whatever its status. */
+  practice(odsCode: string): PracticeInfo | undefined {
+    return this.practices.get(odsCode);
+  }
+
   nationalServices(): CatalogService[] {
     return this.national;
   }

@@ -89,6 +89,7 @@ describe('national services on the web', () => {
     assert.match(before, /Nominated pharmacy FA424 Change/);
     assert.match(before, /Communication language English Change/);
     assert.match(before, /Date of birth \d{1,2} [A-Z][a-z]+ \d{4} /, 'a date of birth as people write it');
+    assert.match(before, /GP surgery Orchid House Surgery \(J81002\)/);
     const v0 = Number(/Record version (\d+)/.exec(before)?.[1]);
 
     const change = async (field: string, answers: Record<string, string>, shown: RegExp) => {

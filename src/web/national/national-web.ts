@@ -299,7 +299,8 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     const nhs = whose(req, NATIONAL_LEVELS.record);
     const r = await national.record(req.ctx, nhs);
     const restricted = (Object.keys(WHO_CAN_CHANGE) as RestrictedField[]).map((f) => ({ label: RESTRICTED_LABELS[f], who: WHO_CAN_CHANGE[f] }));
-    return page(reply, 'national-record.njk', { title: 'Your details on the national record', back: { href: '/' }, record: r.ok ? r.value : undefined, unavailable: !r.ok, restricted, nhsNumber: nhs, addressText, emergencyContactText, languageText });
+    const gpPractice = r.ok && r.value.gpOdsCode ? deps.catalog.practice(r.value.gpOdsCode) : undefined;
+    return page(reply, 'national-record.njk', { title: 'Your details on the national record', back: { href: '/' }, record: r.ok ? r.value : undefined, unavailable: !r.ok, restricted, nhsNumber: nhs, gpPractice, addressText, emergencyContactText, languageText });
   });
 
   app.get<{ Params: { field: string } }>('/services/national-record/change/:field', async (req, reply) => {
