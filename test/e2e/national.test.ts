@@ -122,6 +122,14 @@ describe('national services in a real browser', { concurrency: true }, () => {
     assert.match(record, /Communication language\s+Welsh/);
     assert.match(record, /Nominated pharmacy\s+FX123/);
     await state(page, 'record-after-changes');
+
+    await page.getByRole('link', { name: /Remove\s+emergency contact/ }).click();
+    await page.getByRole('heading', { name: 'Remove your emergency contact' }).waitFor();
+    await state(page, 'emergency-contact-remove');
+    await page.getByRole('button', { name: 'Remove emergency contact' }).click();
+    await page.getByText('Emergency contact removed from the national record').waitFor();
+    await page.getByRole('link', { name: 'Back to your details' }).click();
+    assert.match(await page.locator('main').innerText(), /Emergency contact\s+None/);
     await context.close();
   });
 

@@ -118,6 +118,12 @@ describe('national services on the web', () => {
     assert.equal(rec.nominatedPharmacyOdsCode, 'FX123');
     assert.deepEqual(rec.emergencyContact, { name: 'Grace Okafor', relationship: 'Daughter', phone: '01632960001' });
     assert.equal(rec.language?.code, 'pl');
+
+    const remove = await form('/services/national-record/change/remove-emergency-contact', cookie);
+    const removed = await post('/services/national-record/change/remove-emergency-contact', remove, {});
+    assert.match(removed.text, /Emergency contact removed from the national record/);
+    assert.equal((await pds.get(FIFTH)).emergencyContact, undefined);
+    assert.match(text((await get('/services/national-record', cookie)).body), /Emergency contact None Add/);
   });
 
   it('a temporary address is accepted for up to 90 days, refused beyond', async () => {
@@ -133,6 +139,19 @@ describe('national services on the web', () => {
     const done = await post('/services/national-record/change/temporary-address', ok.next, {});
     assert.equal(done.r.statusCode, 200, done.text);
     assert.match(text((await get('/services/national-record', cookie)).body), /1 Sea View, SW1A 1AA/);
+
+    // Removing it: the check page is the question, with a warning button; then the record holds none.
+    const remove = await form('/services/national-record/change/remove-temporary-address', cookie);
+    const question = text((await get('/services/national-record/change/remove-temporary-address', cookie)).body);
+    assert.match(question, /Remove your temporary address/);
+    assert.match(question, /1 Sea View, SW1A 1AA/);
+    const removed = await post('/services/national-record/change/remove-temporary-address', remove, {});
+    assert.equal(removed.r.statusCode, 200, removed.text.slice(0, 300));
+    assert.match(removed.text, /Temporary address removed from the national record/);
+    assert.match(text((await get('/services/national-record', cookie)).body), /Temporary address None Add/);
+    // Nothing left to remove: back to the record, nothing sent.
+    const nothing = await get('/services/national-record/change/remove-temporary-address', cookie);
+    assert.equal(nothing.statusCode, 303);
   });
 
   it('bad answers get precise NHS-pattern errors and nothing is sent to the agency', async () => {

@@ -46,9 +46,13 @@ const RECORD_FIELDS = {
   'nominated-pharmacy': { label: 'Nominated pharmacy', title: 'Change your nominated pharmacy' },
   'emergency-contact': { label: 'Emergency contact', title: 'Change your emergency contact' },
   language: { label: 'Communication language', title: 'Change your communication language' },
+  'remove-temporary-address': { label: 'Temporary address', title: 'Remove your temporary address' },
+  'remove-emergency-contact': { label: 'Emergency contact', title: 'Remove your emergency contact' },
 } as const;
 type RecordField = keyof typeof RECORD_FIELDS;
 const isRecordField = (f: string): f is RecordField => Object.hasOwn(RECORD_FIELDS, f);
+/** Removals have no form: their check page is the question, and what they remove is the field they name. */
+const REMOVES: Partial<Record<RecordField, RecordField>> = { 'remove-temporary-address': 'temporary-address', 'remove-emergency-contact': 'emergency-contact' };
 
 const RESTRICTED_NAMES: Record<string, RestrictedField> = { name: 'name', 'date-of-birth': 'birthDate', gender: 'gender', 'gp-practice': 'gpOdsCode', 'nhs-number': 'nhsNumber' };
 const RESTRICTED_LABELS: Record<RestrictedField, string> = { name: 'name', birthDate: 'date of birth', gender: 'gender', gpOdsCode: 'GP surgery', nhsNumber: 'NHS number' };
@@ -60,7 +64,8 @@ export const emergencyContactText = (c?: EmergencyContact): string =>
 export const languageText = (l?: { code: string; display?: string }): string =>
   l ? (LANGUAGES.find((x) => x.code === l.code)?.display ?? l.display ?? l.code) : '';
 
-function fieldSeen(r: DemographicsRecord, f: RecordField): string {
+function fieldSeen(r: DemographicsRecord, field: RecordField): string {
+  const f = REMOVES[field] ?? field;
   if (f === 'home-address') return addressText(r.homeAddress);
   if (f === 'nominated-pharmacy') return r.nominatedPharmacyOdsCode ?? '';
   if (f === 'emergency-contact') return emergencyContactText(r.emergencyContact);
@@ -106,6 +111,8 @@ export function validateRecordChange(field: RecordField, body: Body, today = new
     if (!r.ok) return { errors: errors.add('value', r.message), rows: [], hidden: [], values };
     return { errors, change: { kind: field, value: r.value }, rows: [row(RECORD_FIELDS[field].label, r.value, change)], hidden: [{ name: 'value', value: r.value }], values };
   }
+  if (field === 'remove-temporary-address') return { errors, change: { kind: 'remove-temporary-address' }, rows: [], hidden: [], values };
+  if (field === 'remove-emergency-contact') return { errors, change: { kind: 'emergency-contact', contact: null }, rows: [], hidden: [], values };
   if (field === 'nominated-pharmacy') {
     const r = validatePharmacyCode(str(body.pharmacy));
     if (!r.ok) return { errors: errors.add('pharmacy', r.message), rows: [], hidden: [], values };
@@ -311,6 +318,11 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     const r = await national.record(req.ctx, nhs, { fresh: true });
     if (!r.ok) return unavailable(reply, RECORD_FIELDS[field].title, '/services/national-record', 'Your details on the national record are not available right now. Try again later.');
     const rec = r.value;
+    if (REMOVES[field]) {
+      const seen = fieldSeen(rec, field);
+      if (!seen) return reply.redirect('/services/national-record', 303);
+      return page(reply, 'national-check.njk', removalCheck(field, seen, rec.version, nhs, reply));
+    }
     const contact = rec.emergencyContact;
     const values: Record<string, unknown> = field === 'home-address' ? { line1: rec.homeAddress?.lines[0], line2: rec.homeAddress?.lines[1], city: rec.homeAddress?.city, postcode: rec.homeAddress?.postcode }
       : field === 'mobile' ? { value: rec.mobile } : field === 'email' ? { value: rec.email }
@@ -319,6 +331,15 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
       : field === 'language' ? { language: rec.language?.code } : {};
     return page(reply, 'national-record-form.njk', { title: RECORD_FIELDS[field].title, field, values, version: rec.version, seen: fieldSeen(rec, field), back: { href: '/services/national-record' }, ...formLists(), ...base(reply, nhs) });
   });
+
+  /** A removal's check page: what goes, and a warning button that sends it. */
+  function removalCheck(field: RecordField, seen: string, version: number, nhs: string, reply: FastifyReply) {
+    const { label, title } = RECORD_FIELDS[field];
+    return {
+      title: 'Check your answers', heading: title, rows: [row(label, seen)], hidden: [{ name: 'seen', value: seen }], action: `/services/national-record/change/${field}`,
+      version, requestId: newRequestId(), submitText: `Remove ${label.toLowerCase()}`, destructive: true, back: { href: '/services/national-record' }, ...base(reply, nhs),
+    };
+  }
 
   function cannotChange(req: FastifyRequest, reply: FastifyReply, field: string, nhs: string) {
     const restricted = RESTRICTED_NAMES[field];
@@ -336,19 +357,24 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     if (!isRecordField(field)) return cannotChange(req, reply, field, nhs);
     const body = req.body ?? {};
     const version = Number(str(body.version));
+    if (REMOVES[field] && !Number.isInteger(version)) return page(reply, 'problem.njk', { title: 'This form has expired', message: 'Go back to your details and start again. Nothing was sent.', action: { text: 'Back to your details', href: '/services/national-record' } }, 400);
     const v = validateRecordChange(field, body);
     if (v.errors.any || !v.change || !Number.isInteger(version)) {
       return page(reply, 'national-record-form.njk', { title: RECORD_FIELDS[field].title, field, values: v.values, version: str(body.version), seen: str(body.seen), back: { href: '/services/national-record' }, ...formLists(), ...base(reply, nhs), ...v.errors.toView() }, 400);
     }
     const action = `/services/national-record/change/${field}`;
     const requestId = str(body.requestId);
+    if (!requestId && REMOVES[field]) return page(reply, 'national-check.njk', removalCheck(field, str(body.seen), version, nhs, reply));
     if (!requestId) {
       return page(reply, 'national-check.njk', { title: 'Check your answers', heading: 'Check your answers before changing your details', rows: v.rows, hidden: [...v.hidden, { name: 'seen', value: str(body.seen) }], action, version, requestId: newRequestId(), submitText: 'Change my details', back: { href: action }, ...base(reply, nhs) });
     }
     const w = await national.changeRecord(req.ctx, nhs, v.change, version, requestId);
     return afterWrite(reply, w, {
       back: '/services/national-record',
-      done: (rec) => ({ title: 'Your details have been updated', panelText: `${RECORD_FIELDS[field].label} changed on the national record`, rows: [row(RECORD_FIELDS[field].label, fieldSeen(rec, field))], next: { href: '/services/national-record', text: 'Back to your details' } }),
+      done: (rec) => ({
+        title: 'Your details have been updated', panelText: `${RECORD_FIELDS[field].label} ${REMOVES[field] ? 'removed from' : 'changed on'} the national record`,
+        rows: REMOVES[field] ? [] : [row(RECORD_FIELDS[field].label, fieldSeen(rec, field))], next: { href: '/services/national-record', text: 'Back to your details' },
+      }),
       conflict: (cur) => ({
         changed: [row(`${RECORD_FIELDS[field].label} when you started`, str(body.seen)), row(`${RECORD_FIELDS[field].label} on the record now`, fieldSeen(cur, field))],
         rows: v.rows, hidden: [...v.hidden, { name: 'seen', value: fieldSeen(cur, field) }], action, ...base(reply, nhs),
