@@ -302,8 +302,12 @@ describe('GP record', () => {
       }
       const results = await c.get('/gp/record/test-results');
       assert.match(results.body, /SNOMED CT \d+/);
-      assert.match(results.body, /\d+(\.\d+)? (mmol\/L|mmol\/mol|g\/L|mL\/min|%|[a-zA-Z/0-9^*]+)/);
-      assert.match(results.body, /\d+(\.\d+)? to \d+(\.\d+)?/);
+      // Units as people read them, not as UCUM codes: 128 mmHg, 36.5°C, 93 per minute, 18.5 to 24.9 kg/m².
+      assert.match(results.body, /\d+ mmHg/);
+      assert.match(results.body, /\d+(\.\d)?°C/);
+      assert.match(results.body, /\d+ per minute/);
+      assert.match(results.body, /\d+(\.\d+)? to \d+(\.\d+)? kg\/m²/);
+      assert.doesNotMatch(results.body, /mm\[Hg\]|\d Cel\b|\/min\b/);
       assert.equal((await c.get('/gp/record/not-a-section')).status, 404);
       const audits = (await auditRows(PEOPLE[sys])).filter((x) => x.resource.startsWith('gp-record:'));
       assert.ok(audits.length >= 7 && audits.every((x) => x.supplier === `gp-${sys}`));

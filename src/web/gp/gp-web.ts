@@ -51,6 +51,22 @@ const when = (iso: string) =>
   new Date(iso).toLocaleString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZone: 'Europe/London' });
 const day = (iso: string) => new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
 
+/** UCUM units as people read them; a unit not listed is shown as the GP system sent it. Tight ones need no space. */
+const UNIT_TEXT: Record<string, { text: string; tight?: boolean }> = {
+  'mm[Hg]': { text: 'mmHg' }, '/min': { text: 'per minute' }, Cel: { text: '°C', tight: true }, '%': { text: '%', tight: true },
+  'kg/m2': { text: 'kg/m²' }, '10*9/L': { text: '× 10⁹/L' }, '10*12/L': { text: '× 10¹²/L' },
+};
+const measured = (n: number, ucum: string): string => {
+  const u = UNIT_TEXT[ucum] ?? { text: ucum };
+  return u.text ? `${n}${u.tight ? '' : ' '}${u.text}` : String(n);
+};
+const rangeText = (r: { low?: number; high?: number } | undefined, ucum: string): string => {
+  if (!r || (r.low === undefined && r.high === undefined)) return 'Not given';
+  if (r.low === undefined) return `Up to ${measured(r.high!, ucum)}`;
+  if (r.high === undefined) return `${measured(r.low, ucum)} or more`;
+  return `${r.low} to ${measured(r.high, ucum)}`;
+};
+
 function slotView(s: GpSlot) {
   return { ...s, when: when(s.start), modeName: MODE_NAMES[s.mode] ?? s.mode };
 }
@@ -434,8 +450,8 @@ export async function gpWeb(app: FastifyInstance, opts: GpWebOptions): Promise<v
         const x = e as unknown as Record<string, unknown>;
         const dated = (k: string) => (typeof x[k] === 'string' ? day(x[k] as string) : undefined);
         const range = x.referenceRange as { low?: number; high?: number } | undefined;
-        const rangeText = range ? `${range.low ?? 'up'} to ${range.high ?? 'any'} ${String(x.unit ?? '')}`.trim() : 'Not given';
-        return { ...x, rangeText, dateText: dated('date'), recordedText: dated('recordedDate'), onsetText: dated('onsetDate'), startText: dated('startDate'), endText: dated('endDate') };
+        const unit = typeof x.unit === 'string' ? x.unit : '';
+        return { ...x, resultText: typeof x.value === 'number' ? measured(x.value, unit) : undefined, rangeText: rangeText(range, unit), dateText: dated('date'), recordedText: dated('recordedDate'), onsetText: dated('onsetDate'), startText: dated('startDate'), endText: dated('endDate') };
       }),
     }, rec.unavailable ? 503 : 200);
   }));

@@ -308,7 +308,7 @@ describe('national services on the web', () => {
     assert.match(text((await get('/services/organ-donation', cookie)).body), /No decision recorded/);
 
     const h = text((await get('/services/organ-donation/history', cookie)).body);
-    for (const a of ['recorded', 'amended', 'reaffirmed', 'withdrawn']) assert.match(h, new RegExp(a));
+    for (const a of ['Recorded', 'Amended', 'Reaffirmed', 'Withdrawn']) assert.match(h, new RegExp(`\\d ${a} \\d{1,2} [A-Z][a-z]+ \\d{4} at \\d{2}:\\d{2}`));
     assert.match(h, /I want to talk to my family first/);
   });
 
@@ -336,7 +336,7 @@ describe('national services on the web', () => {
     assert.match(view, /21:30 to 07:30/);
     assert.match(view, /Opted out/);
     const h = text((await get('/services/contact-preferences/history', cookie)).body);
-    assert.match(h, /National data opt-out/);
+    assert.match(h, /National data opt-out \d{1,2} [A-Z][a-z]+ \d{4} at \d{2}:\d{2}/);
     assert.match(h, /Text message, Email; quiet hours 21:30 to 07:30/);
   });
 

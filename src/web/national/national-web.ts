@@ -9,6 +9,7 @@ import { ORGAN_CODES, type OrganChoice, type OrganDonationDecision, type OrganDo
 import { CONTACT_CHANNELS, type ContactChannel, type ContactPreferences } from '../../integrations/national/contact-preferences.ts';
 import { validateEmail, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateRequired, validateTime, validateUkMobile, validateUkPhone } from '../../integrations/national/validation.ts';
 import { FormErrors } from '../../views/form-errors.ts';
+import { dateTimeText } from '../../views/renderer.ts';
 
 type Page = (reply: FastifyReply, view: string, ctx: Record<string, unknown>, status?: number) => FastifyReply;
 type Body = Record<string, string | string[] | undefined>;
@@ -25,6 +26,7 @@ export const addressText = (a?: { lines: string[]; city?: string; postcode: stri
 const ORGAN_NAMES: Record<string, string> = { heart: 'Heart', lungs: 'Lungs', kidneys: 'Kidneys', liver: 'Liver', corneas: 'Corneas', pancreas: 'Pancreas', tissue: 'Tissue', 'small-bowel': 'Small bowel' };
 const CHOICE_NAMES: Record<OrganChoice, string> = { yes: 'Yes', no: 'No', 'not-stated': 'Not stated' };
 const FAITH_NAMES: Record<FaithDeclaration, string> = { yes: 'Yes: staff should speak to my family about my faith or beliefs', no: 'No', 'not-applicable': 'Not applicable to me' };
+const HISTORY_ACTIONS: Record<string, string> = { recorded: 'Recorded', amended: 'Amended', reaffirmed: 'Reaffirmed', withdrawn: 'Withdrawn' };
 const CHANNEL_NAMES: Record<ContactChannel, string> = { app: 'NHS App notifications', sms: 'Text message', email: 'Email', letter: 'Letter' };
 
 export function decisionText(d: OrganDonationDecision | null): string {
@@ -507,7 +509,7 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
       if ((err as { code?: string }).code === 'not-found') return { ok: true as const, value: [] };
       throw err;
     });
-    const rows = h.ok ? [...h.value].reverse().map((e) => [{ text: String(e.version) }, { text: e.action }, { text: new Date(e.at).toLocaleString('en-GB', { timeZone: 'Europe/London' }) }, { text: `${decisionText(e.decision)}${e.withdrawalReason ? ` (reason: ${e.withdrawalReason})` : ''}` }]) : [];
+    const rows = h.ok ? [...h.value].reverse().map((e) => [{ text: String(e.version) }, { text: HISTORY_ACTIONS[e.action] ?? e.action }, { text: dateTimeText(e.at) }, { text: `${decisionText(e.decision)}${e.withdrawalReason ? ` (reason: ${e.withdrawalReason})` : ''}` }]) : [];
     return page(reply, 'national-history.njk', { title: 'Your organ donation history', head: ['Version', 'What happened', 'When', 'Decision'], rows, unavailable: !h.ok, back: { href: OD } });
   });
 
@@ -589,7 +591,7 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
   app.get(`${CP}/history`, async (req, reply) => {
     const nhs = whose(req, NATIONAL_LEVELS.contactPreferences);
     const h = await national.contactPreferencesHistory(req.ctx, nhs);
-    const rows = h.ok ? [...h.value].reverse().map((e) => [{ text: String(e.version) }, { text: e.kind === 'data-opt-out' ? 'National data opt-out' : 'Contact preferences' }, { text: new Date(e.at).toLocaleString('en-GB', { timeZone: 'Europe/London' }) },
+    const rows = h.ok ? [...h.value].reverse().map((e) => [{ text: String(e.version) }, { text: e.kind === 'data-opt-out' ? 'National data opt-out' : 'Contact preferences' }, { text: dateTimeText(e.at) },
       { text: e.kind === 'data-opt-out' ? (e.optedOut ? 'Opted out' : 'Not opted out') : `${(e.channels ?? []).map((c) => CHANNEL_NAMES[c]).join(', ')}; quiet hours ${e.quietHours ? `${e.quietHours.start} to ${e.quietHours.end}` : 'none'}` }]) : [];
     return page(reply, 'national-history.njk', { title: 'Your contact preferences history', head: ['Version', 'What changed', 'When', 'Choice'], rows, unavailable: !h.ok, back: { href: CP } });
   });
