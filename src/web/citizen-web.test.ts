@@ -91,6 +91,7 @@ describe('citizen pages', () => {
     assert.match(res.body, /999 007 9196/);
     assert.match(res.body, /Densham Surgery \(A81001\)/);
     assert.match(res.body, /High \(P9\)/);
+    assert.match(res.body, /1 January 1980/, 'the date of birth as people write it');
   });
 
   it('answers 404 for a service not commissioned for this citizen, and for unknown pages', async () => {

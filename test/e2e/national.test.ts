@@ -202,7 +202,7 @@ describe('national services in a real browser', { concurrency: true }, () => {
     await state(page, 'organ-withdrawn');
     await page.goto(`${system.url}/services/organ-donation/history`);
     const history = await page.locator('main').innerText();
-    for (const a of ['recorded', 'amended', 'withdrawn']) assert.match(history, new RegExp(a));
+    for (const a of ['Recorded', 'Amended', 'Withdrawn']) assert.match(history, new RegExp(`\\d\\t${a}\\t\\d{1,2} [A-Z][a-z]+ \\d{4} at \\d{2}:\\d{2}`));
     await state(page, 'organ-history');
     await context.close();
   });

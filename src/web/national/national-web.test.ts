@@ -261,6 +261,9 @@ describe('national services on the web', () => {
 
   it('records, amends, reaffirms and withdraws an organ donation decision, with history', async () => {
     const { cookie } = await signedInCitizen(s, { level: 'P5', nhsNumber: '9990475148' });
+    const none = text((await get('/services/organ-donation', cookie)).body);
+    assert.match(none, /No decision recorded/);
+    assert.doesNotMatch(none, /Register version/, 'no version to show before anything is registered');
     const d = await form('/services/organ-donation/decision', cookie);
     const empty = await post('/services/organ-donation/decision', d, {});
     assert.equal(empty.r.statusCode, 400);
