@@ -55,6 +55,11 @@ function exported(env: nunjucks.Environment, file: string): Promise<Record<strin
   );
 }
 
+/** A day as the pages write it, in UK time: 27 November 2026. */
+export function dateText(v: Date | string): string {
+  return new Date(v).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
+}
+
 /** A moment as the pages write it, in UK time: 27 November 2026 at 13:20. */
 export function dateTimeText(v: Date | string): string {
   return new Date(v).toLocaleString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'Europe/London' });
@@ -91,7 +96,7 @@ export async function createRenderer(opts: RendererOptions): Promise<Renderer> {
   env.addGlobal('nhsukVersion', nhsukVersion);
   env.addFilter('nhsNumber', (v: string) => (typeof v === 'string' && v.length === 10 ? `${v.slice(0, 3)} ${v.slice(3, 6)} ${v.slice(6)}` : v));
   env.addFilter('dateTime', dateTimeText);
-  env.addFilter('date', (v: Date | string) => new Date(v).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' }));
+  env.addFilter('date', dateText);
   // Compile every view once up front would need a file walk; instead the loader's cache keeps each after first use.
   return {
     env,

@@ -19,7 +19,7 @@ import {
 import { SupplierUnavailableError } from '../../integrations/resilience.ts';
 import { validatePharmacyCode } from '../../integrations/national/validation.ts';
 import { FormErrors } from '../../views/form-errors.ts';
-import type { Renderer } from '../../views/renderer.ts';
+import { dateText, type Renderer } from '../../views/renderer.ts';
 
 const DAY = 86_400_000;
 const MAX_TEXT = 500;
@@ -49,7 +49,6 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? v : v === undefined ?
 
 const when = (iso: string) =>
   new Date(iso).toLocaleString('en-GB', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZone: 'Europe/London' });
-const day = (iso: string) => new Date(iso).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
 
 /** UCUM units as people read them; a unit not listed is shown as the GP system sent it. Tight ones need no space. */
 const UNIT_TEXT: Record<string, { text: string; tight?: boolean }> = {
@@ -80,7 +79,7 @@ function appointmentView(a: GpAppointment) {
   return { ...a, when: when(a.start), modeName: MODE_NAMES[a.mode] ?? a.mode };
 }
 function requestView(r: RepeatRequest) {
-  return { ...r, requestedOn: day(r.requestedAt), changedOn: r.statusChangedAt ? day(r.statusChangedAt) : undefined };
+  return { ...r, requestedOn: dateText(r.requestedAt), changedOn: r.statusChangedAt ? dateText(r.statusChangedAt) : undefined };
 }
 
 /** A page section that may fail on its own: an unavailable supplier becomes `{ unavailable: true }`. */
@@ -448,7 +447,7 @@ export async function gpWeb(app: FastifyInstance, opts: GpWebOptions): Promise<v
       unavailable: rec.unavailable, record: rec.value,
       entries: (rec.value?.entries ?? []).map((e) => {
         const x = e as unknown as Record<string, unknown>;
-        const dated = (k: string) => (typeof x[k] === 'string' ? day(x[k] as string) : undefined);
+        const dated = (k: string) => (typeof x[k] === 'string' ? dateText(x[k] as string) : undefined);
         const range = x.referenceRange as { low?: number; high?: number } | undefined;
         const unit = typeof x.unit === 'string' ? x.unit : '';
         return { ...x, resultText: typeof x.value === 'number' ? measured(x.value, unit) : undefined, rangeText: rangeText(range, unit), dateText: dated('date'), recordedText: dated('recordedDate'), onsetText: dated('onsetDate'), startText: dated('startDate'), endText: dated('endDate') };

@@ -9,7 +9,7 @@ import { ORGAN_CODES, type OrganChoice, type OrganDonationDecision, type OrganDo
 import { CONTACT_CHANNELS, type ContactChannel, type ContactPreferences } from '../../integrations/national/contact-preferences.ts';
 import { validateEmail, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateRequired, validateTime, validateUkMobile, validateUkPhone } from '../../integrations/national/validation.ts';
 import { FormErrors } from '../../views/form-errors.ts';
-import { dateTimeText } from '../../views/renderer.ts';
+import { dateText, dateTimeText } from '../../views/renderer.ts';
 
 type Page = (reply: FastifyReply, view: string, ctx: Record<string, unknown>, status?: number) => FastifyReply;
 type Body = Record<string, string | string[] | undefined>;
@@ -59,11 +59,14 @@ const REMOVES: Partial<Record<RecordField, RecordField>> = { 'remove-temporary-a
 const RESTRICTED_NAMES: Record<string, RestrictedField> = { name: 'name', 'date-of-birth': 'birthDate', gender: 'gender', 'gp-practice': 'gpOdsCode', 'nhs-number': 'nhsNumber' };
 const RESTRICTED_LABELS: Record<RestrictedField, string> = { name: 'name', birthDate: 'date of birth', gender: 'gender', gpOdsCode: 'GP surgery', nhsNumber: 'NHS number' };
 
-export const emergencyContactText = (c?: EmergencyContact): string =>
+const temporaryAddressText = (a: { lines: string[]; city?: string; postcode: string; from?: string; to?: string }): string =>
+  `${addressText(a)} (${a.from ? dateText(a.from) : 'no start date'} to ${a.to ? dateText(a.to) : 'no end date'})`;
+
+const emergencyContactText = (c?: EmergencyContact): string =>
   c ? `${c.name}${c.relationship ? ` (${c.relationship})` : ''}, ${c.phone}` : '';
 
 /** The language's name from the list, else as the record names it. */
-export const languageText = (l?: { code: string; display?: string }): string =>
+const languageText = (l?: { code: string; display?: string }): string =>
   l ? (LANGUAGES.find((x) => x.code === l.code)?.display ?? l.display ?? l.code) : '';
 
 function fieldSeen(r: DemographicsRecord, field: RecordField): string {
@@ -72,7 +75,7 @@ function fieldSeen(r: DemographicsRecord, field: RecordField): string {
   if (f === 'nominated-pharmacy') return r.nominatedPharmacyOdsCode ?? '';
   if (f === 'emergency-contact') return emergencyContactText(r.emergencyContact);
   if (f === 'language') return languageText(r.language);
-  if (f === 'temporary-address') return r.temporaryAddress ? `${addressText(r.temporaryAddress)} (${r.temporaryAddress.from ?? '?'} to ${r.temporaryAddress.to ?? '?'})` : '';
+  if (f === 'temporary-address') return r.temporaryAddress ? temporaryAddressText(r.temporaryAddress) : '';
   return (f === 'mobile' ? r.mobile : r.email) ?? '';
 }
 
@@ -113,8 +116,8 @@ export function validateRecordChange(field: RecordField, body: Body, today = new
     if (!r.ok) return { errors: errors.add('value', r.message), rows: [], hidden: [], values };
     return { errors, change: { kind: field, value: r.value }, rows: [row(RECORD_FIELDS[field].label, r.value, change)], hidden: [{ name: 'value', value: r.value }], values };
   }
-  if (field === 'remove-temporary-address') return { errors, change: { kind: 'remove-temporary-address' }, rows: [], hidden: [], values };
-  if (field === 'remove-emergency-contact') return { errors, change: { kind: 'emergency-contact', contact: null }, rows: [], hidden: [], values };
+  if (field === 'remove-temporary-address') return { errors, change: { kind: 'remove-temporary-address' }, rows: [row('Temporary address', 'Remove')], hidden: [], values };
+  if (field === 'remove-emergency-contact') return { errors, change: { kind: 'emergency-contact', contact: null }, rows: [row('Emergency contact', 'Remove')], hidden: [], values };
   if (field === 'nominated-pharmacy') {
     const r = validatePharmacyCode(str(body.pharmacy));
     if (!r.ok) return { errors: errors.add('pharmacy', r.message), rows: [], hidden: [], values };
@@ -153,7 +156,7 @@ export function validateRecordChange(field: RecordField, body: Body, today = new
     if (errors.any || !address) return { errors, rows: [], hidden: [], values: { ...values, movedIn: moved.values } };
     return {
       errors, change: { kind: 'home-address', address, ...(from ? { from } : {}) }, values,
-      rows: [row('Home address', addressText(address), change), ...(from ? [row('Date you moved in', from, change)] : [])],
+      rows: [row('Home address', addressText(address), change), ...(from ? [row('Date you moved in', dateText(from), change)] : [])],
       hidden: keep(['line1', 'line2', 'city', 'postcode', 'movedIn[day]', 'movedIn[month]', 'movedIn[year]']),
     };
   }
@@ -173,7 +176,7 @@ export function validateRecordChange(field: RecordField, body: Body, today = new
   if (errors.any || !address) return { errors, rows: [], hidden: [], values: { ...values, from: from.values, to: to.values } };
   return {
     errors, change: { kind: 'temporary-address', address, from: from.iso, to: to.iso }, values,
-    rows: [row('Temporary address', addressText(address), change), row('From', from.iso, change), row('To', to.iso, change)],
+    rows: [row('Temporary address', addressText(address), change), row('From', dateText(from.iso), change), row('To', dateText(to.iso), change)],
     hidden: keep(['line1', 'line2', 'city', 'postcode', 'from[day]', 'from[month]', 'from[year]', 'to[day]', 'to[month]', 'to[year]']),
   };
 }
@@ -309,7 +312,7 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     const r = await national.record(req.ctx, nhs);
     const restricted = (Object.keys(WHO_CAN_CHANGE) as RestrictedField[]).map((f) => ({ label: RESTRICTED_LABELS[f], who: WHO_CAN_CHANGE[f] }));
     const gpPractice = r.ok && r.value.gpOdsCode ? deps.catalog.practice(r.value.gpOdsCode) : undefined;
-    return page(reply, 'national-record.njk', { title: 'Your details on the national record', back: { href: '/' }, record: r.ok ? r.value : undefined, unavailable: !r.ok, restricted, nhsNumber: nhs, gpPractice, addressText, emergencyContactText, languageText });
+    return page(reply, 'national-record.njk', { title: 'Your details on the national record', back: { href: '/' }, record: r.ok ? r.value : undefined, unavailable: !r.ok, restricted, nhsNumber: nhs, gpPractice, addressText, temporaryAddressText, emergencyContactText, languageText });
   });
 
   app.get<{ Params: { field: string } }>('/services/national-record/change/:field', async (req, reply) => {
