@@ -116,6 +116,30 @@ describe('GP appointments', () => {
     });
   }
 
+  it('narrows the free times to one clinician, offering only clinicians who have free times', async () => {
+    const c = await demoCitizen(system, PEOPLE.emis);
+    const type = choices((await c.get('/gp/appointments/book')).body, 'type')[0];
+    const withWhom = (html: string) => [...html.slice(html.indexOf('Free times')).matchAll(/ with ((?:Dr|Nurse) [A-Z][a-z]+ [A-Z][a-z]+)/g)].map((m) => m[1]);
+    const all = await c.get(`/gp/appointments/slots?type=${encodeURIComponent(type)}&range=28`);
+    const select = /<select[^>]*id="clinician"[\s\S]*?<\/select>/.exec(all.body)?.[0] ?? '';
+    const offered = [...select.matchAll(/<option value="([^"]*)"/g)].map((m) => m[1]).filter(Boolean);
+    assert.ok(offered.length >= 2, 'a choice of clinicians');
+    assert.deepEqual(new Set(withWhom(all.body)).size > 1, true);
+    const one = offered[0];
+    const narrowed = await c.get(`/gp/appointments/slots?type=${encodeURIComponent(type)}&range=28&clinician=${encodeURIComponent(one)}`);
+    assert.equal(narrowed.status, 200);
+    const shown = withWhom(narrowed.body);
+    assert.ok(shown.length > 0);
+    assert.ok(shown.every((n) => n === one), `only ${one}: ${[...new Set(shown)].join(', ')}`);
+    assert.match(narrowed.body, new RegExp(`<option value="${one}" selected`));
+    // The choice goes with the chosen time, so an error re-shows the same narrowed list.
+    const missed = await c.post('/gp/appointments/slots', {}, narrowed);
+    assert.equal(missed.status, 400);
+    assert.ok(withWhom(missed.body).every((n) => n === one));
+    const nobody = await c.get(`/gp/appointments/slots?type=${encodeURIComponent(type)}&range=28&clinician=${encodeURIComponent('Dr No Such Person')}`);
+    assert.match(nobody.body, /There are no free times for these choices/);
+  });
+
   it('two submits of one form at once book once and show the same confirmation', async () => {
     const c = await demoCitizen(system, PEOPLE.emis);
     const types = await c.get('/gp/appointments/book');

@@ -176,11 +176,12 @@ export async function gpWeb(app: FastifyInstance, opts: GpWebOptions): Promise<v
     return reply.redirect(`/gp/appointments/slots?type=${encodeURIComponent(type)}`, 303);
   }));
 
-  interface SlotFilters { type: string; range: number; mode?: AppointmentMode }
+  interface SlotFilters { type: string; range: number; mode?: AppointmentMode; clinician?: string }
   const filtersOf = (q: Record<string, unknown>): SlotFilters => {
     const range = Number(q.range);
     const mode = str(q.mode) as AppointmentMode;
-    return { type: str(q.type), range: RANGES.includes(range) ? range : 14, mode: appointmentModes.includes(mode) ? mode : undefined };
+    const clinician = str(q.clinician).trim().slice(0, 120);
+    return { type: str(q.type), range: RANGES.includes(range) ? range : 14, mode: appointmentModes.includes(mode) ? mode : undefined, clinician: clinician || undefined };
   };
 
   const renderSlots = async (reply: FastifyReply, p: GpPatient, f: SlotFilters, errors?: FormErrors) => {
@@ -194,12 +195,17 @@ export async function gpWeb(app: FastifyInstance, opts: GpWebOptions): Promise<v
       }
       throw err;
     }
-    const all = slots.value ?? [];
+    // The clinicians come from the same search, so the list offers only people with free times; choosing one
+    // narrows that list here rather than asking the supplier again.
+    const found = slots.value ?? [];
+    const clinicians = [...new Set(found.map((s) => s.clinician))].sort();
+    const all = f.clinician ? found.filter((s) => s.clinician === f.clinician) : found;
     return page(reply, 'gp-choose-slot.njk', {
       title: 'Choose an appointment time', back: { href: '/gp/appointments/book' }, practice: p.practice,
       unavailable: slots.unavailable, filters: f,
       rangeItems: RANGES.map((r) => ({ value: String(r), text: `Next ${r} days`, selected: r === f.range })),
       modeItems: [{ value: '', text: 'Any way', selected: !f.mode }, ...appointmentModes.map((m) => ({ value: m, text: MODE_NAMES[m], selected: m === f.mode }))],
+      clinicianItems: [{ value: '', text: 'Anyone', selected: !f.clinician }, ...clinicians.map((c) => ({ value: c, text: c, selected: c === f.clinician }))],
       slots: all.slice(0, SLOTS_SHOWN), slotItems: slotItems(all.slice(0, SLOTS_SHOWN)), more: all.length > SLOTS_SHOWN, total: all.length,
       csrfToken: reply.generateCsrf(), ...errors?.toView(),
     }, errors?.any ? 400 : slots.unavailable ? 503 : 200);
