@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { GpWorld, WorldError, appointmentTypes } from './gp-world.ts';
+import { NOMINATED_PHARMACY_URL, loadDemoPeople, patientFor } from '../pds/patients.ts';
 
 const DAY = 86_400_000;
 const people = (JSON.parse(readFileSync(new URL('../../demo/people.json', import.meta.url), 'utf8')) as { people: { nhsNumber?: string | null; birthdate: string; gpOdsCode?: string | null }[] }).people;
@@ -11,6 +12,19 @@ const codelist = (name: string) => readFileSync(new URL(`../../../shared/data/co
 const code = (err: unknown) => (err as WorldError).code;
 
 describe('GP world', () => {
+  it("holds the nominated pharmacy the national record holds, in every GP system", () => {
+    const national = new Map(loadDemoPeople().filter((p) => p.nhsNumber).map((p, i) => [p.nhsNumber!, patientFor(p, i).extension?.find((e) => e.url === NOMINATED_PHARMACY_URL)?.valueReference?.identifier?.value]));
+    for (const system of ['emis', 'tpp', 'vision', 'microtest']) {
+      const w = new GpWorld(system);
+      for (const p of people) {
+        if (!p.nhsNumber || !p.gpOdsCode) continue;
+        const held = w.link(p.nhsNumber, p.birthdate, p.gpOdsCode).pharmacy?.odsCode;
+        assert.ok(held, `${system} ${p.nhsNumber}: a pharmacy`);
+        assert.equal(held, national.get(p.nhsNumber), `${system} ${p.nhsNumber}: the same pharmacy as the national record`);
+      }
+    }
+  });
+
   it('holds a record for every demo person with an NHS number and practice, and no one else', () => {
     const w = new GpWorld('test');
     for (const p of people) {

@@ -54,6 +54,8 @@ export const pharmacies: Pharmacy[] = [
   { odsCode: 'FK789', name: 'Station Road Pharmacy', address: '5 Station Road' },
   { odsCode: 'FP012', name: 'Parkside Dispensary', address: 'Parkside Health Centre' },
 ];
+/** A pharmacy by its code: one of the demo pharmacies, else named only by its code. */
+const pharmacyFor = (odsCode: string): Pharmacy => pharmacies.find((p) => p.odsCode === odsCode) ?? { odsCode, name: `Pharmacy ${odsCode}`, address: '' };
 
 /** A practice's record-access setting; most allow the detailed coded record. */
 const recordAccessByPractice: Record<string, RecordAccess> = { C81058: 'summary', Y99999: 'none' };
@@ -85,7 +87,8 @@ const pick = <T,>(rnd: () => number, xs: T[]): T => xs[Math.floor(rnd() * xs.len
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const startOfDay = (ms: number) => Math.floor(ms / DAY) * DAY;
 
-interface Person { nhsNumber?: string | null; birthdate: string; givenName: string; familyName: string; gpOdsCode?: string | null }
+/** `nominatedPharmacy` is the one the national record (the PDS sandbox) holds too, so the two agree at the start. */
+interface Person { nhsNumber?: string | null; birthdate: string; givenName: string; familyName: string; gpOdsCode?: string | null; nominatedPharmacy?: string }
 
 function loadPeople(): Person[] {
   const file = process.env.FRONT_DOOR_PEOPLE ?? path.resolve(here, '../../demo/people.json');
@@ -246,7 +249,7 @@ export class GpWorld {
 
   setPharmacy(rec: PatientRecord, odsCode: string): Pharmacy {
     if (!/^F[A-Z0-9]{4}$/.test(odsCode)) throw new WorldError('invalid-pharmacy', `"${odsCode}" is not a pharmacy ODS code`);
-    rec.pharmacy = pharmacies.find((p) => p.odsCode === odsCode) ?? { odsCode, name: `Pharmacy ${odsCode}`, address: '' };
+    rec.pharmacy = pharmacyFor(odsCode);
     return rec.pharmacy;
   }
 
@@ -282,12 +285,14 @@ export class GpWorld {
         results.push({ code: o.code, term: o.term, value, unit: o.unit, low: o.low, high: o.high, date: when });
       }
     }
+    // Drawn even when the person names a pharmacy, so every later draw (the rest of the record) stays the same.
+    const drawnPharmacy = pick(rnd, pharmacies);
     const rec: PatientRecord = {
       nhsNumber: nhs, birthdate: p.birthdate, givenName: p.givenName, familyName: p.familyName, odsCode: p.gpOdsCode!,
       onlineServices, accountId: `${this.system.slice(0, 2).toUpperCase()}${hash(`${this.system}|acct|${nhs}`).toString().padStart(10, '0')}`,
       linkageKey: hash(`${this.system}|key|${nhs}`).toString(36).toUpperCase() + hash(`${nhs}|${this.system}|k2`).toString(36).toUpperCase(),
       linked: false, repeats, requests: [],
-      pharmacy: pick(rnd, pharmacies),
+      pharmacy: p.nominatedPharmacy ? pharmacyFor(p.nominatedPharmacy) : drawnPharmacy,
       allergies,
       medications: [
         ...repeats.map((r) => ({ code: r.dmdCode, term: r.name, dose: r.dose, status: 'current' as const, start: daysAgo(400, 1500) })),

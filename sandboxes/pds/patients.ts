@@ -17,6 +17,7 @@ interface DemoPerson {
   phone: string | null;
   email: string;
   gpOdsCode: string | null;
+  nominatedPharmacy?: string;
   address: { line: string[]; city: string; postalCode: string } | null;
 }
 
@@ -49,10 +50,10 @@ export function patientFor(person: DemoPerson, index: number): Patient {
         telecom: [{ system: 'phone', use: 'mobile', value: '07700900111' }],
       }]
     : [];
-  const extension: Extension[] = [{
-    url: NOMINATED_PHARMACY_URL,
-    valueReference: { identifier: { system: ODS_SYSTEM, value: 'FA424' } },
-  }];
+  // The same nominated pharmacy the person's GP system holds (both sandboxes read demo/people.json).
+  const extension: Extension[] = person.nominatedPharmacy
+    ? [{ url: NOMINATED_PHARMACY_URL, valueReference: { identifier: { system: ODS_SYSTEM, value: person.nominatedPharmacy } } }]
+    : [];
   return {
     resourceType: 'Patient',
     id: nhs,

@@ -86,7 +86,7 @@ describe('national services on the web', () => {
   it('changes the nominated pharmacy, the emergency contact and the communication language', async () => {
     const { cookie } = await signedInCitizen(s, { level: 'P9', nhsNumber: FIFTH });
     const before = text((await get('/services/national-record', cookie)).body);
-    assert.match(before, /Nominated pharmacy FA424 Change/);
+    assert.match(before, /Nominated pharmacy FK789 Change/, 'the pharmacy demo/people.json gives this person, as their GP system holds it');
     assert.match(before, /Communication language English Change/);
     assert.match(before, /Date of birth \d{1,2} [A-Z][a-z]+ \d{4} /, 'a date of birth as people write it');
     assert.match(before, /GP surgery Orchid House Surgery \(J81002\)/);
