@@ -46,11 +46,15 @@ export function validateEmail(input: string): ValidationResult {
 
 /** UK mobile: 07xxx xxxxxx, also +44 7… or 0044 7…; returned as 07 followed by 9 digits. */
 export function validateUkMobile(input: string): ValidationResult {
-  const compact = input.trim().replace(/[\s()-]/g, '');
-  if (!compact) return fail('Enter a mobile phone number');
-  const national = compact.replace(/^(\+44|0044)/, '0');
+  const national = ukNationalNumber(input);
+  if (!national) return fail('Enter a mobile phone number');
   if (!/^07\d{9}$/.test(national)) return fail('Enter a UK mobile phone number, like 07700 900 982');
   return ok(national);
+}
+
+/** A phone number as typed (spaces, brackets, dashes, +44 or 0044) as its national digits, starting 0. */
+function ukNationalNumber(input: string): string {
+  return input.trim().replace(/[\s()-]/g, '').replace(/^(\+44|0044)/, '0');
 }
 
 /**
@@ -58,9 +62,8 @@ export function validateUkMobile(input: string): ValidationResult {
  * also given as +44 or 0044; returned as the national number's digits.
  */
 export function validateUkPhone(input: string): ValidationResult {
-  const compact = input.trim().replace(/[\s()-]/g, '');
-  if (!compact) return fail('Enter a phone number');
-  const national = compact.replace(/^(\+44|0044)/, '0');
+  const national = ukNationalNumber(input);
+  if (!national) return fail('Enter a phone number');
   if (!/^0(1\d{8,9}|[237]\d{9})$/.test(national)) return fail('Enter a UK phone number, like 01632 960 001 or 07700 900 982');
   return ok(national);
 }

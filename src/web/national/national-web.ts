@@ -56,6 +56,9 @@ const isRecordField = (f: string): f is RecordField => Object.hasOwn(RECORD_FIEL
 /** Removals have no form: their check page is the question, and what they remove is the field they name. */
 const REMOVES: Partial<Record<RecordField, RecordField>> = { 'remove-temporary-address': 'temporary-address', 'remove-emergency-contact': 'emergency-contact' };
 
+/** The language list as the select macro takes it. */
+const LANGUAGE_ITEMS = LANGUAGES.map((l) => ({ value: l.code, text: l.display }));
+
 const RESTRICTED_NAMES: Record<string, RestrictedField> = { name: 'name', 'date-of-birth': 'birthDate', gender: 'gender', 'gp-practice': 'gpOdsCode', 'nhs-number': 'nhsNumber' };
 const RESTRICTED_LABELS: Record<RestrictedField, string> = { name: 'name', birthDate: 'date of birth', gender: 'gender', gpOdsCode: 'GP surgery', nhsNumber: 'NHS number' };
 
@@ -289,8 +292,6 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
   const unavailable = (reply: FastifyReply, title: string, back: string, what: string) =>
     page(reply, 'national-unavailable.njk', { title, what, back: { href: back } }, 503);
   const base = (reply: FastifyReply, nhsNumber: string) => ({ csrfToken: reply.generateCsrf(), nhsNumber });
-  /** The choices the record forms offer, as the select macro takes them. */
-  const formLists = () => ({ languages: LANGUAGES.map((l) => ({ value: l.code, text: l.display })) });
 
   /** The end of a write, the same for every service: confirmation, conflict, refusal or not available. */
   function afterWrite<R extends { version: number }>(reply: FastifyReply, w: WriteResult<R>, o: {
@@ -334,7 +335,7 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
       : field === 'nominated-pharmacy' ? { pharmacy: rec.nominatedPharmacyOdsCode }
       : field === 'emergency-contact' ? { contactName: contact?.name, contactRelationship: contact?.relationship, contactPhone: contact?.phone }
       : field === 'language' ? { language: rec.language?.code } : {};
-    return page(reply, 'national-record-form.njk', { title: RECORD_FIELDS[field].title, field, values, version: rec.version, seen: fieldSeen(rec, field), back: { href: '/services/national-record' }, ...formLists(), ...base(reply, nhs) });
+    return page(reply, 'national-record-form.njk', { title: RECORD_FIELDS[field].title, field, values, version: rec.version, seen: fieldSeen(rec, field), back: { href: '/services/national-record' }, languages: LANGUAGE_ITEMS, ...base(reply, nhs) });
   });
 
   /** A removal's check page: what goes, and a warning button that sends it. */
@@ -365,7 +366,7 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     if (REMOVES[field] && !Number.isInteger(version)) return page(reply, 'problem.njk', { title: 'This form has expired', message: 'Go back to your details and start again. Nothing was sent.', action: { text: 'Back to your details', href: '/services/national-record' } }, 400);
     const v = validateRecordChange(field, body);
     if (v.errors.any || !v.change || !Number.isInteger(version)) {
-      return page(reply, 'national-record-form.njk', { title: RECORD_FIELDS[field].title, field, values: v.values, version: str(body.version), seen: str(body.seen), back: { href: '/services/national-record' }, ...formLists(), ...base(reply, nhs), ...v.errors.toView() }, 400);
+      return page(reply, 'national-record-form.njk', { title: RECORD_FIELDS[field].title, field, values: v.values, version: str(body.version), seen: str(body.seen), back: { href: '/services/national-record' }, languages: LANGUAGE_ITEMS, ...base(reply, nhs), ...v.errors.toView() }, 400);
     }
     const action = `/services/national-record/change/${field}`;
     const requestId = str(body.requestId);
