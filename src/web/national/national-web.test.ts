@@ -236,7 +236,8 @@ describe('national services on the web', () => {
     assert.equal((await get('/services/contact-preferences', p5.cookie)).statusCode, 200);
 
     const { cookie } = await signedInCitizen(s, { level: 'P9', nhsNumber: AMIRA });
-    const gets = ['/services/national-record', '/services/national-record/change/mobile', '/services/organ-donation', '/services/organ-donation/decision', '/services/organ-donation/record/opt-in',
+    const gets = ['/services/national-record', '/services/national-record/change/mobile', '/services/national-record/change/nominated-pharmacy',
+      '/services/national-record/change/emergency-contact', '/services/national-record/change/language', '/services/national-record/change/remove-emergency-contact', '/services/organ-donation', '/services/organ-donation/decision', '/services/organ-donation/record/opt-in',
       '/services/organ-donation/reaffirm', '/services/organ-donation/withdraw', '/services/organ-donation/history', '/services/contact-preferences', '/services/contact-preferences/channels',
       '/services/contact-preferences/data-opt-out', '/services/contact-preferences/history'];
     for (const u of gets) {
@@ -246,7 +247,10 @@ describe('national services on the web', () => {
     }
     const f = await form('/services/national-record/change/mobile', cookie);
     const posts: [string, Record<string, string>][] = [
-      ['/services/national-record/change/mobile', { value: '07700900222' }], ['/services/organ-donation/decision', { decision: 'opt-out' }],
+      ['/services/national-record/change/mobile', { value: '07700900222' }], ['/services/national-record/change/nominated-pharmacy', { pharmacy: 'FA123' }],
+      ['/services/national-record/change/emergency-contact', { contactName: 'Sam Taylor', contactRelationship: 'Friend', contactPhone: '07700900111' }],
+      ['/services/national-record/change/language', { language: 'cy' }], ['/services/national-record/change/remove-temporary-address', {}],
+      ['/services/national-record/change/remove-emergency-contact', { requestId: newRequestId() }], ['/services/organ-donation/decision', { decision: 'opt-out' }],
       ['/services/organ-donation/record/opt-out', {}], ['/services/organ-donation/reaffirm', { requestId: newRequestId() }], ['/services/organ-donation/withdraw', { reason: 'x' }],
       ['/services/contact-preferences/channels', { channels: 'sms', quiet: 'no' }], ['/services/contact-preferences/data-opt-out', { optedOut: 'yes' }],
     ];
