@@ -61,6 +61,7 @@ describe('national services on the web', () => {
     const v0 = Number(/Record version (\d+)/.exec(text(view.body))?.[1]);
     assert.ok(Number.isInteger(v0));
     assert.match(text(view.body), /Your name can be changed by your GP practice/);
+    assert.match(text(view.body), /Your NHS number never changes\./);
 
     const f = await form('/services/national-record/change/home-address', cookie);
     const check = await post('/services/national-record/change/home-address', f, { line1: '4 Mill Lane', line2: '', city: 'Leeds', postcode: 'ls1 4ap', 'movedIn[day]': '1', 'movedIn[month]': '2', 'movedIn[year]': '2024' });
@@ -187,6 +188,9 @@ describe('national services on the web', () => {
     assert.match(name.text, /Only your GP practice can change your name/);
     const gp = await post('/services/national-record/change/gp-practice', f, { value: 'B86001' });
     assert.equal(gp.r.statusCode, 403);
+    const nhsNumber = await post('/services/national-record/change/nhs-number', f, { value: '9990079196' });
+    assert.equal(nhsNumber.r.statusCode, 403);
+    assert.match(nhsNumber.text, /Your NHS number never changes\. Nothing was sent\./);
     assert.equal((await get('/services/national-record/change/birth-date', cookie)).statusCode, 404);
     assert.equal(await writesFor(FOURTH), 0);
   });

@@ -61,6 +61,9 @@ const LANGUAGE_ITEMS = LANGUAGES.map((l) => ({ value: l.code, text: l.display })
 
 const RESTRICTED_NAMES: Record<string, RestrictedField> = { name: 'name', 'date-of-birth': 'birthDate', gender: 'gender', 'gp-practice': 'gpOdsCode', 'nhs-number': 'nhsNumber' };
 const RESTRICTED_LABELS: Record<RestrictedField, string> = { name: 'name', birthDate: 'date of birth', gender: 'gender', gpOdsCode: 'GP surgery', nhsNumber: 'NHS number' };
+/** Who can change a detail the citizen cannot change here, as a sentence: nobody changes an NHS number. */
+const whoCanChange = (f: RestrictedField) =>
+  f === 'nhsNumber' ? 'Your NHS number never changes.' : `Your ${RESTRICTED_LABELS[f]} can be changed by ${WHO_CAN_CHANGE[f]}.`;
 
 const temporaryAddressText = (a: { lines: string[]; city?: string; postcode: string; from?: string; to?: string }): string =>
   `${addressText(a)} (${a.from ? dateText(a.from) : 'no start date'} to ${a.to ? dateText(a.to) : 'no end date'})`;
@@ -311,7 +314,7 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
   app.get('/services/national-record', async (req, reply) => {
     const nhs = whose(req, NATIONAL_LEVELS.record);
     const r = await national.record(req.ctx, nhs);
-    const restricted = (Object.keys(WHO_CAN_CHANGE) as RestrictedField[]).map((f) => ({ label: RESTRICTED_LABELS[f], who: WHO_CAN_CHANGE[f] }));
+    const restricted = (Object.keys(WHO_CAN_CHANGE) as RestrictedField[]).map(whoCanChange);
     const gpPractice = r.ok && r.value.gpOdsCode ? deps.catalog.practice(r.value.gpOdsCode) : undefined;
     return page(reply, 'national-record.njk', { title: 'Your details on the national record', back: { href: '/' }, record: r.ok ? r.value : undefined, unavailable: !r.ok, restricted, nhsNumber: nhs, gpPractice, addressText, temporaryAddressText, emergencyContactText, languageText });
   });
@@ -352,7 +355,10 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     req.log.info({ field: restricted ?? 'unknown' }, 'national record change outside the allowed fields');
     if (!restricted) return page(reply, 'not-found.njk', { title: 'Page not found' }, 404);
     void nhs;
-    return page(reply, 'problem.njk', { title: `You cannot change your ${RESTRICTED_LABELS[restricted]} here`, message: `Only ${WHO_CAN_CHANGE[restricted]} can change your ${RESTRICTED_LABELS[restricted]} on the national record. Nothing was sent.`, action: { text: 'Back to your details', href: '/services/national-record' } }, 403);
+    const message = restricted === 'nhsNumber'
+      ? 'Your NHS number never changes. Nothing was sent.'
+      : `Only ${WHO_CAN_CHANGE[restricted]} can change your ${RESTRICTED_LABELS[restricted]} on the national record. Nothing was sent.`;
+    return page(reply, 'problem.njk', { title: `You cannot change your ${RESTRICTED_LABELS[restricted]} here`, message, action: { text: 'Back to your details', href: '/services/national-record' } }, 403);
   }
 
   app.post<{ Params: { field: string }; Body: Body }>('/services/national-record/change/:field', csrf, async (req, reply) => {
