@@ -1,11 +1,12 @@
-// `npm run sandbox -- NAME --port N [--fault MODE]` starts one sandbox on its own; `--list` names them all.
+// `npm run sandbox -- NAME --port N [--fault MODE] [--spine PDS_URL]` starts one sandbox on its own; `--list` names
+// them all. A GP system given --spine keeps nominated pharmacies on that PDS, as `npm start` runs them.
 import { parseArgs } from 'node:util';
 import { sandboxes } from './registry.ts';
 import { startSandbox } from './common/server.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { port: { type: 'string' }, host: { type: 'string' }, fault: { type: 'string' }, list: { type: 'boolean' } },
+  options: { port: { type: 'string' }, host: { type: 'string' }, fault: { type: 'string' }, spine: { type: 'string' }, list: { type: 'boolean' } },
 });
 
 if (values.list) {
@@ -19,7 +20,8 @@ if (!def) {
   process.exit(2);
 }
 const port = Number(values.port ?? 0);
-const running = await startSandbox(def, { port, host: values.host, faultMode: values.fault });
+const spine = values.spine;
+const running = await startSandbox(def, { port, host: values.host, faultMode: values.fault, spineUrl: spine ? () => spine : undefined });
 console.log(`${def.name} listening at ${running.url}${values.fault ? ` (fault mode: ${values.fault})` : ''}`);
 const stop = async () => { await running.close(); process.exit(0); };
 process.on('SIGTERM', stop);

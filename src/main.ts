@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { loadConfig } from './config.ts';
-import { startSystem } from './system.ts';
+import { defaultSupplierUrls, startSystem } from './system.ts';
 import { sandboxes } from '../sandboxes/registry.ts';
 
 const config = loadConfig();
@@ -13,11 +13,13 @@ const log = pino({ level: config.logLevel, redact: ['req.headers.cookie', 'req.h
 // Sandboxes are other systems: each its own process, reached over HTTP only.
 const children: ChildProcess[] = [];
 const cli = fileURLToPath(new URL('../sandboxes/cli.ts', import.meta.url));
+// GP systems keep nominated pharmacies on the Spine: the national record sandbox (or the PDS the settings name).
+const spine = defaultSupplierUrls(config).pds;
 sandboxes.forEach((s, i) => {
   // A supplier given a real URL (SUPPLIER_URL_<NAME>) needs no local sandbox.
   if (process.env[`SUPPLIER_URL_${s.name.toUpperCase().replace(/-/g, '_')}`]) return;
   const port = config.sandboxBasePort + i;
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, s.name, '--port', String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, s.name, '--port', String(port), '--spine', spine], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
 });
 

@@ -6,6 +6,8 @@ export interface SandboxOptions {
   host?: string;
   /** Process-wide fault mode (see faults.ts), for showing the conformance kit fail. */
   faultMode?: string;
+  /** The PDS sandbox's URL, for GP systems that keep nominated pharmacies on the Spine (read on each use). */
+  spineUrl?: () => string | undefined;
 }
 
 export interface RunningSandbox {
@@ -19,11 +21,11 @@ export interface SandboxDefinition {
   name: string;
   description: string;
   /** Builds the sandbox's Fastify app (not listening), with its demo data loaded. */
-  build(opts: { faultMode?: string }): Promise<FastifyInstance>;
+  build(opts: { faultMode?: string; spineUrl?: () => string | undefined }): Promise<FastifyInstance>;
 }
 
 export async function startSandbox(def: SandboxDefinition, opts: SandboxOptions): Promise<RunningSandbox> {
-  const app = await def.build({ faultMode: opts.faultMode });
+  const app = await def.build({ faultMode: opts.faultMode, spineUrl: opts.spineUrl });
   const host = opts.host ?? '127.0.0.1';
   const address = await app.listen({ port: opts.port, host });
   return { name: def.name, url: address, app, close: () => app.close() };

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as codes from './reference-codes.ts';
+import type { Spine } from './spine.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DAY = 86_400_000;
@@ -116,8 +117,12 @@ export class GpWorld {
   /** Seconds a new repeat request stays "requested", then "approved", before it is "issued". */
   readonly requestStepMs: number;
 
-  constructor(readonly system: string, opts: { extraPatients?: (Person & { onlineServices?: boolean })[]; requestStepMs?: number } = {}) {
+  /** The national record, where nominated pharmacies are held; without it the world keeps its own copy. */
+  private readonly spine?: Spine;
+
+  constructor(readonly system: string, opts: { extraPatients?: (Person & { onlineServices?: boolean })[]; requestStepMs?: number; spine?: Spine } = {}) {
     this.requestStepMs = opts.requestStepMs ?? 20_000;
+    this.spine = opts.spine;
     const people = [...loadPeople(), ...sharedTestPatients, ...(opts.extraPatients ?? [])];
     for (const p of people) {
       if (!p.nhsNumber || !p.gpOdsCode) continue;
@@ -247,8 +252,18 @@ export class GpWorld {
     return { request, replayed: false };
   }
 
-  setPharmacy(rec: PatientRecord, odsCode: string): Pharmacy {
+  /** The patient's nominated pharmacy as the Spine holds it; the world's own copy when the Spine is not there. */
+  async pharmacyOf(rec: PatientRecord): Promise<Pharmacy | undefined> {
+    // A GP system that cannot reach the Spine shows the nomination it last saw.
+    const onSpine = await this.spine?.nominatedPharmacy(rec.nhsNumber).catch(() => undefined);
+    if (onSpine !== undefined) rec.pharmacy = onSpine === null ? undefined : pharmacyFor(onSpine);
+    return rec.pharmacy;
+  }
+
+  /** Nominates a pharmacy on the Spine first: when the Spine refuses or cannot be reached, nothing changes. */
+  async setPharmacy(rec: PatientRecord, odsCode: string): Promise<Pharmacy> {
     if (!/^F[A-Z0-9]{4}$/.test(odsCode)) throw new WorldError('invalid-pharmacy', `"${odsCode}" is not a pharmacy ODS code`);
+    await this.spine?.nominate(rec.nhsNumber, odsCode);
     rec.pharmacy = pharmacyFor(odsCode);
     return rec.pharmacy;
   }

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxDefinition } from '../common/server.ts';
 import { gpSandboxApp } from '../gp-common/app.ts';
-import { GpWorld, WorldError, recordAccessFor, sectionVisible, type Appointment, type PatientRecord, type Section, type WorldErrorCode } from '../gp-common/gp-world.ts';
+import { GpWorld, WorldError, recordAccessFor, sectionVisible, type Appointment, type PatientRecord, type Pharmacy, type Section, type WorldErrorCode } from '../gp-common/gp-world.ts';
+import { pdsSpine } from '../gp-common/spine.ts';
 
 const errorCodes: Record<WorldErrorCode, [number, number]> = {
   'no-record': [1001, 404], 'not-matched': [1002, 403], 'online-services-disabled': [1003, 403], unauthorised: [1100, 401],
@@ -20,8 +21,8 @@ const requestStatus = { requested: 'Pending', approved: 'Authorised', rejected: 
 export const gpEmisSandbox: SandboxDefinition = {
   name: 'gp-emis',
   description: 'GP system, IM1-style proprietary REST/JSON (session token, PascalCase, numeric error codes)',
-  async build({ faultMode }) {
-    const world = new GpWorld('emis', { extraPatients: [{ nhsNumber: '9990000026', birthdate: '1988-08-08', givenName: 'Edna', familyName: 'Emisonly', gpOdsCode: 'A81001' }] });
+  async build({ faultMode, spineUrl }) {
+    const world = new GpWorld('emis', { spine: pdsSpine(spineUrl), extraPatients: [{ nhsNumber: '9990000026', birthdate: '1988-08-08', givenName: 'Edna', familyName: 'Emisonly', gpOdsCode: 'A81001' }] });
     const sessions = new Map<string, PatientRecord>();
     const app = gpSandboxApp(faultMode, (status) => ({ contentType: 'application/json', body: JSON.stringify({ ErrorCode: status === 503 ? 9503 : 9999, Message: `Simulated failure (${status})` }) }));
 
@@ -113,13 +114,9 @@ export const gpEmisSandbox: SandboxDefinition = {
       const rec = patient(req);
       return { Requests: [...rec.requests].sort((a, b) => b.requestedAt - a.requestedAt).map((r) => requestView(rec, r)) };
     });
-    const pharmacyView = (rec: PatientRecord) => ({ NominatedPharmacy: rec.pharmacy ? { OdsCode: rec.pharmacy.odsCode, Name: rec.pharmacy.name, Address: rec.pharmacy.address } : null });
-    app.get('/api/pharmacy', async (req) => pharmacyView(patient(req)));
-    app.put('/api/pharmacy', async (req) => {
-      const rec = patient(req);
-      world.setPharmacy(rec, str(body(req).OdsCode));
-      return pharmacyView(rec);
-    });
+    const pharmacyView = (p: Pharmacy | undefined) => ({ NominatedPharmacy: p ? { OdsCode: p.odsCode, Name: p.name, Address: p.address } : null });
+    app.get('/api/pharmacy', async (req) => pharmacyView(await world.pharmacyOf(patient(req))));
+    app.put('/api/pharmacy', async (req) => pharmacyView(await world.setPharmacy(patient(req), str(body(req).OdsCode))));
 
     app.get('/api/record/:section', async (req, reply: FastifyReply) => {
       const rec = patient(req);

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { SandboxDefinition } from '../common/server.ts';
 import { gpSandboxApp } from '../gp-common/app.ts';
-import { GpWorld, WorldError, recordAccessFor, sectionVisible, type Appointment, type PatientRecord, type Section, type WorldErrorCode } from '../gp-common/gp-world.ts';
+import { GpWorld, WorldError, recordAccessFor, sectionVisible, type Appointment, type PatientRecord, type Pharmacy, type Section, type WorldErrorCode } from '../gp-common/gp-world.ts';
+import { pdsSpine } from '../gp-common/spine.ts';
 
 const errors: Record<WorldErrorCode, [string, number]> = {
   'no-record': ['patient_not_registered', 404], 'not-matched': ['demographics_mismatch', 403], 'online-services-disabled': ['online_access_disabled', 403],
@@ -23,8 +24,8 @@ interface Operation { id: string; nhsNumber: string; createdAt: number; outcome:
 export const gpMicrotestSandbox: SandboxDefinition = {
   name: 'gp-microtest',
   description: 'GP system, REST with cursor pagination and asynchronous booking (202 + poll)',
-  async build({ faultMode }) {
-    const world = new GpWorld('microtest', { extraPatients: [{ nhsNumber: '9990000050', birthdate: '1995-05-25', givenName: 'Milo', familyName: 'Microonly', gpOdsCode: 'J81002', onlineServices: false }] });
+  async build({ faultMode, spineUrl }) {
+    const world = new GpWorld('microtest', { spine: pdsSpine(spineUrl), extraPatients: [{ nhsNumber: '9990000050', birthdate: '1995-05-25', givenName: 'Milo', familyName: 'Microonly', gpOdsCode: 'J81002', onlineServices: false }] });
     const operations = new Map<string, Operation>();
     const opKeys = new Map<string, string>();
     const app = gpSandboxApp(faultMode, (status) => ({ contentType: 'application/json', body: JSON.stringify({ error: { code: status >= 500 ? 'internal_error' : 'bad_request', message: `Simulated failure (${status})` } }) }));
@@ -129,13 +130,9 @@ export const gpMicrotestSandbox: SandboxDefinition = {
       const rec = patient(req);
       return page(req, [...rec.requests].sort((a, b) => b.requestedAt - a.requestedAt).map((r) => requestJson(rec, r)));
     });
-    const pharmacyJson = (rec: PatientRecord) => ({ pharmacy: rec.pharmacy ? { ods_code: rec.pharmacy.odsCode, name: rec.pharmacy.name, address: rec.pharmacy.address } : null });
-    app.get('/v2/practices/:ods/nominated-pharmacy', async (req) => pharmacyJson(patient(req)));
-    app.put('/v2/practices/:ods/nominated-pharmacy', async (req) => {
-      const rec = patient(req);
-      world.setPharmacy(rec, str(body(req).ods_code));
-      return pharmacyJson(rec);
-    });
+    const pharmacyJson = (p: Pharmacy | undefined) => ({ pharmacy: p ? { ods_code: p.odsCode, name: p.name, address: p.address } : null });
+    app.get('/v2/practices/:ods/nominated-pharmacy', async (req) => pharmacyJson(await world.pharmacyOf(patient(req))));
+    app.put('/v2/practices/:ods/nominated-pharmacy', async (req) => pharmacyJson(await world.setPharmacy(patient(req), str(body(req).ods_code))));
 
     app.get('/v2/practices/:ods/record/:section', async (req) => {
       const rec = patient(req);

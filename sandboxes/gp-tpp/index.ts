@@ -5,7 +5,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Appointment as FhirAppointment, Bundle, MedicationRequest, OperationOutcome, Resource } from 'fhir/r4.d.ts';
 import type { SandboxDefinition } from '../common/server.ts';
 import { gpSandboxApp } from '../gp-common/app.ts';
-import { GpWorld, WorldError, recordAccessFor, sectionVisible, type Appointment, type PatientRecord, type Section, type WorldErrorCode } from '../gp-common/gp-world.ts';
+import { GpWorld, WorldError, recordAccessFor, sectionVisible, type Appointment, type PatientRecord, type Pharmacy, type Section, type WorldErrorCode } from '../gp-common/gp-world.ts';
+import { pdsSpine } from '../gp-common/spine.ts';
 
 const SCT = 'http://snomed.info/sct';
 const DMD = 'https://dmd.nhs.uk';
@@ -38,8 +39,8 @@ const searchset = (resources: Resource[], access?: string, visible = true): Bund
 export const gpTppSandbox: SandboxDefinition = {
   name: 'gp-tpp',
   description: 'GP system, FHIR R4 GP-Connect style (Slot/Appointment/MedicationRequest…, OperationOutcome errors)',
-  async build({ faultMode }) {
-    const world = new GpWorld('tpp', { extraPatients: [{ nhsNumber: '9990000034', birthdate: '1966-06-16', givenName: 'Tess', familyName: 'Tpponly', gpOdsCode: 'E83003' }] });
+  async build({ faultMode, spineUrl }) {
+    const world = new GpWorld('tpp', { spine: pdsSpine(spineUrl), extraPatients: [{ nhsNumber: '9990000034', birthdate: '1966-06-16', givenName: 'Tess', familyName: 'Tpponly', gpOdsCode: 'E83003' }] });
     const app = gpSandboxApp(faultMode, (status) => ({ contentType: 'application/fhir+json', body: JSON.stringify(outcome(status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST', `Simulated failure (${status})`, 'fatal', 'exception')) }));
     app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, (_req, text, done) => {
       try { done(null, JSON.parse(text as string)); } catch (e) { (e as { statusCode?: number }).statusCode = 400; done(e as Error, undefined); }
@@ -173,16 +174,12 @@ export const gpTppSandbox: SandboxDefinition = {
       return reply.code(replayed ? 200 : 201).send(searchset(orderResource(rec, request)));
     });
 
-    const pharmacyResource = (rec: PatientRecord) => ({
+    const pharmacyResource = (p: Pharmacy | undefined) => ({
       resourceType: 'Parameters',
-      parameter: rec.pharmacy ? [{ name: 'pharmacy', valueIdentifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: rec.pharmacy.odsCode } }, { name: 'name', valueString: rec.pharmacy.name }, { name: 'address', valueString: rec.pharmacy.address }] : [],
+      parameter: p ? [{ name: 'pharmacy', valueIdentifier: { system: 'https://fhir.nhs.uk/Id/ods-organization-code', value: p.odsCode } }, { name: 'name', valueString: p.name }, { name: 'address', valueString: p.address }] : [],
     });
-    app.get('/fhir/Patient/$nominated-pharmacy', async (req) => pharmacyResource(patient(req)));
-    app.post('/fhir/Patient/$nominated-pharmacy', async (req) => {
-      const rec = patient(req);
-      world.setPharmacy(rec, params(req).pharmacy ?? '');
-      return pharmacyResource(rec);
-    });
+    app.get('/fhir/Patient/$nominated-pharmacy', async (req) => pharmacyResource(await world.pharmacyOf(patient(req))));
+    app.post('/fhir/Patient/$nominated-pharmacy', async (req) => pharmacyResource(await world.setPharmacy(patient(req), params(req).pharmacy ?? '')));
 
     app.get('/fhir/:type', async (req) => {
       const type = (req.params as { type: string }).type;

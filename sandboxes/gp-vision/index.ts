@@ -3,7 +3,8 @@
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import type { SandboxDefinition } from '../common/server.ts';
 import { gpSandboxApp, ukDate } from '../gp-common/app.ts';
-import { GpWorld, WorldError, recordAccessFor, sectionVisible, type Appointment, type PatientRecord, type Section, type WorldErrorCode } from '../gp-common/gp-world.ts';
+import { GpWorld, WorldError, recordAccessFor, sectionVisible, type Appointment, type PatientRecord, type Pharmacy, type Section, type WorldErrorCode } from '../gp-common/gp-world.ts';
+import { pdsSpine } from '../gp-common/spine.ts';
 
 const faultCodes: Record<WorldErrorCode, string> = {
   'no-record': 'V-101', 'not-matched': 'V-102', 'online-services-disabled': 'V-103', unauthorised: 'V-110',
@@ -41,8 +42,8 @@ const fault = (code: string, message: string, client: boolean) => envelope({
 export const gpVisionSandbox: SandboxDefinition = {
   name: 'gp-vision',
   description: 'GP system, XML in a SOAP-style envelope (V-nnn fault codes, dd/MM/yyyy HH:mm dates)',
-  async build({ faultMode }) {
-    const world = new GpWorld('vision', { extraPatients: [{ nhsNumber: '9990000042', birthdate: '1979-09-19', givenName: 'Vera', familyName: 'Visiononly', gpOdsCode: 'C81001' }] });
+  async build({ faultMode, spineUrl }) {
+    const world = new GpWorld('vision', { spine: pdsSpine(spineUrl), extraPatients: [{ nhsNumber: '9990000042', birthdate: '1979-09-19', givenName: 'Vera', familyName: 'Visiononly', gpOdsCode: 'C81001' }] });
     const app = gpSandboxApp(faultMode, (status) => ({ contentType: 'text/xml', body: fault(status >= 500 ? 'V-900' : 'V-400', `Simulated failure (${status})`, status < 500) }));
     app.addContentTypeParser(['text/xml', 'application/xml', 'application/soap+xml'], { parseAs: 'string' }, (_req, text, done) => done(null, text));
 
@@ -60,7 +61,7 @@ export const gpVisionSandbox: SandboxDefinition = {
         'v:Drugs': { 'v:Drug': r.medicationIds.map((id) => { const m = rec.repeats.find((x) => x.id === id); return { '@id': id, '@dmd': m?.dmdCode ?? '', '#text': m?.name ?? '' }; }) },
       };
     };
-    const pharmacyXml = (rec: PatientRecord) => ({ 'v:Pharmacy': rec.pharmacy ? { 'v:Code': rec.pharmacy.odsCode, 'v:Name': rec.pharmacy.name, 'v:Address': rec.pharmacy.address } : undefined });
+    const pharmacyXml = (p: Pharmacy | undefined) => ({ 'v:Pharmacy': p ? { 'v:Code': p.odsCode, 'v:Name': p.name, 'v:Address': p.address } : undefined });
 
     type Op = (rec: PatientRecord, args: Record<string, unknown>) => unknown;
     const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
@@ -86,8 +87,8 @@ export const gpVisionSandbox: SandboxDefinition = {
         return { 'v:Request': requestXml(rec, request) };
       },
       GetRequests: (rec) => ({ 'v:Requests': { 'v:Request': [...rec.requests].sort((x, y) => y.requestedAt - x.requestedAt).map((r) => requestXml(rec, r)) } }),
-      GetPharmacy: (rec) => pharmacyXml(rec),
-      SetPharmacy: (rec, a) => { world.setPharmacy(rec, str(a.Code)); return pharmacyXml(rec); },
+      GetPharmacy: async (rec) => pharmacyXml(await world.pharmacyOf(rec)),
+      SetPharmacy: async (rec, a) => pharmacyXml(await world.setPharmacy(rec, str(a.Code))),
       GetRecord: (rec, a) => {
         const section = sectionNames[str(a.Section)];
         if (!section) throw new WorldError('invalid-request', 'Unknown record section');
@@ -124,7 +125,7 @@ export const gpVisionSandbox: SandboxDefinition = {
         if (!handler) throw new WorldError('invalid-request', `Unknown operation ${op}`);
         const cred = (env.Header?.Credentials ?? {}) as Record<string, unknown>;
         const rec = world.authenticate(str(cred.AccountId), str(cred.LinkageKey), str(cred.PracticeCode));
-        return envelope({ [`v:${op}Response`]: handler(rec, args) });
+        return envelope({ [`v:${op}Response`]: await handler(rec, args) });
       } catch (err) {
         if (err instanceof WorldError) return reply.code(500).send(fault(faultCodes[err.code], err.message, true));
         return reply.code(500).send(fault('V-900', (err as Error).message, false));

@@ -112,7 +112,7 @@ async function startFakeSandbox(): Promise<{ url: string; close: () => Promise<v
     const { op, args, auth } = req.body as { op: string; args: Record<string, any>; auth?: { a: string; k: string; o: string } };
     try {
       if (op === 'link') { const r = world.link(args.nhsNumber, args.dateOfBirth, args.odsCode); return { result: { accountId: r.accountId, linkageKey: r.linkageKey, odsCode: r.odsCode } }; }
-      return { result: ops[op](patientOf(auth!), args) };
+      return { result: await ops[op](patientOf(auth!), args) };
     } catch (err) {
       if (err instanceof WorldError) return reply.code(422).send({ error: err.code, message: err.message });
       throw err;

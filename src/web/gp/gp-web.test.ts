@@ -306,11 +306,14 @@ describe('GP repeat prescriptions', () => {
       assert.match(bad.body, /Enter a pharmacy code in the right format/);
       // A pharmacy other than the current one, so the change shows.
       const target = /\bFK789\b/.test((await c.get('/gp/prescriptions')).body) ? 'FP012' : 'FK789';
+      assert.doesNotMatch((await c.get('/services/national-record')).body, new RegExp(`\\b${target}\\b`), 'the national record before');
       const changed = await c.post('/gp/prescriptions/pharmacy', { pharmacy: target.toLowerCase() }, pharmacy);
       assert.equal(changed.status, 303);
       const after = await c.get(changed.location!);
       assert.match(after.body, /Your nominated pharmacy has been changed/);
       assert.match(after.body, new RegExp(`code ${target}`));
+      // The GP system nominates on the Spine, and the details page reads the national record afresh: one pharmacy.
+      assert.match((await c.get('/services/national-record')).body, new RegExp(`\\b${target}\\b`));
     });
   }
 });

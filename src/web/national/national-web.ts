@@ -313,7 +313,9 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
 
   app.get('/services/national-record', async (req, reply) => {
     const nhs = whose(req, NATIONAL_LEVELS.record);
-    const r = await national.record(req.ctx, nhs);
+    // The page a citizen checks their details on shows the agency's latest: their GP practice (or their GP system,
+    // for a nominated pharmacy) may have changed them since a copy was kept.
+    const r = await national.record(req.ctx, nhs, { fresh: true });
     const restricted = (Object.keys(WHO_CAN_CHANGE) as RestrictedField[]).map(whoCanChange);
     const gpPractice = r.ok && r.value.gpOdsCode ? deps.catalog.practice(r.value.gpOdsCode) : undefined;
     return page(reply, 'national-record.njk', { title: 'Your details on the national record', back: { href: '/' }, record: r.ok ? r.value : undefined, unavailable: !r.ok, restricted, nhsNumber: nhs, gpPractice, addressText, temporaryAddressText, emergencyContactText, languageText });
