@@ -12,6 +12,7 @@ import { alternatingRounds, perCall, startPlatformProcess, startSandboxProcess, 
 
 const DURATION = Number(process.env.BENCH_SECONDS ?? 15);
 const CONNECTIONS = 32;
+const WARMUP_SECONDS = 2;
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 300);
 /** Untimed updates first on both sides, as the reads have their warm-up: the first change compiles its code path. */
 const WARMUP_UPDATES = 10;
@@ -21,8 +22,12 @@ const DIRECT_NHS = '9990237573';
 
 const ROUNDS = 5;
 
+/**
+ * Untimed load first, with the measured rounds' connections: the first round otherwise still pays for the process's
+ * heap and code settling under that load (the platform's first 3 s round ran 5–8% below its later ones).
+ */
 async function warm(url: string, headers: Record<string, string> = {}) {
-  await autocannon({ url, connections: 8, duration: 1, headers });
+  await autocannon({ url, connections: CONNECTIONS, duration: WARMUP_SECONDS, headers });
 }
 
 async function load(url: string, seconds: number, headers: Record<string, string> = {}) {

@@ -13,7 +13,7 @@ const benchmarks: Record<string, { run: () => Promise<Record<string, unknown>>; 
   },
   national: {
     run: nationalBenchmark, targets: 'ratio ≥ 0.5, added_p99_ms ≤ 10',
-    how: 'Front Door and the PDS sandbox each in their own process; autocannon (32 connections) on GET /api/me/national-record against GET /Patient/{nhs} on the sandbox, in five alternating rounds of 3 s a side (throughput over all rounds, the mean of each round\'s percentiles); updates one at a time (after 10 untimed on each side) through the change pages, with an undici pool as the client, against the same two agency calls made direct through the adapter. CPU per read per process from /proc.',
+    how: 'Front Door and the PDS sandbox each in their own process; autocannon (32 connections) on GET /api/me/national-record against GET /Patient/{nhs} on the sandbox, after 2 s of untimed load on each, in five alternating rounds of 3 s a side (throughput over all rounds, the mean of each round\'s percentiles); updates one at a time (after 10 untimed on each side) through the change pages, with an undici pool as the client, against the same two agency calls made direct through the adapter. CPU per read per process from /proc.',
   },
   gp: {
     run: gpBenchmark, targets: 'ratio ≥ 0.5, added_p99_ms ≤ 10 (goal 5)',
