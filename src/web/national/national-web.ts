@@ -358,7 +358,7 @@ export async function nationalWeb(app: FastifyInstance, deps: AppDeps, page: Pag
     if (!restricted) return page(reply, 'not-found.njk', { title: 'Page not found' }, 404);
     void nhs;
     const message = restricted === 'nhsNumber'
-      ? 'Your NHS number never changes. Nothing was sent.'
+      ? `${whoCanChange(restricted)} Nothing was sent.`
       : `Only ${WHO_CAN_CHANGE[restricted]} can change your ${RESTRICTED_LABELS[restricted]} on the national record. Nothing was sent.`;
     return page(reply, 'problem.njk', { title: `You cannot change your ${RESTRICTED_LABELS[restricted]} here`, message, action: { text: 'Back to your details', href: '/services/national-record' } }, 403);
   }
