@@ -21,7 +21,7 @@ export interface Spine {
  */
 export function pdsSpine(baseUrl: (() => string | undefined) | undefined): Spine | undefined {
   if (!baseUrl) return undefined;
-  const read = async (nhsNumber: string): Promise<{ patient: Patient; etag: string } | undefined> => {
+  const read = async (nhsNumber: string): Promise<{ url: string; patient: Patient; etag: string } | undefined> => {
     const url = baseUrl();
     if (!url) return undefined;
     const r = await fetch(`${url}/Patient/${encodeURIComponent(nhsNumber)}`, {
@@ -29,7 +29,7 @@ export function pdsSpine(baseUrl: (() => string | undefined) | undefined): Spine
     });
     if (r.status === 404) return undefined;
     if (!r.ok) throw new Error(`the Spine answered ${r.status}`);
-    return { patient: (await r.json()) as Patient, etag: r.headers.get('etag') ?? '' };
+    return { url, patient: (await r.json()) as Patient, etag: r.headers.get('etag') ?? '' };
   };
   const nominationIndex = (p: Patient) => (p.extension ?? []).findIndex((e) => e.url === NOMINATED_PHARMACY_URL);
 
@@ -50,7 +50,7 @@ export function pdsSpine(baseUrl: (() => string | undefined) | undefined): Spine
         const patch = i >= 0
           ? [{ op: 'test', path: `/extension/${i}/url`, value: NOMINATED_PHARMACY_URL }, { op: 'replace', path: `/extension/${i}`, value: nomination }]
           : [{ op: 'add', path: found.patient.extension ? '/extension/-' : '/extension', value: found.patient.extension ? nomination : [nomination] }];
-        const r = await fetch(`${baseUrl()}/Patient/${encodeURIComponent(nhsNumber)}`, {
+        const r = await fetch(`${found.url}/Patient/${encodeURIComponent(nhsNumber)}`, {
           method: 'PATCH',
           headers: { 'content-type': 'application/json-patch+json', 'if-match': found.etag, 'x-request-id': randomUUID() },
           body: JSON.stringify(patch),
