@@ -104,3 +104,104 @@ describe('GET /api/me/national-record', () => {
     assert.equal((await get(system, second.cookie)).status, 200);
   });
 });
+
+describe('PATCH /api/me/national-record', () => {
+  const patch = (s: RunningSystem, cookie: string | undefined, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${s.url}/api/me/national-record`, {
+      method: 'PATCH', body: typeof body === 'string' ? body : JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}), ...headers },
+    });
+  const agency = () => createDemographicsService({ baseUrl: pds.url, policy: new SupplierPolicy('pds-check') });
+  const writes = async (key: string) => (await system.db.query('SELECT 1 FROM national_writes WHERE request_id = $1', [key])).length;
+
+  it('changes one detail against the version read, once however often the same key is retried, and audits it', async () => {
+    const { cookie } = await signedInCitizen(system, { level: 'P9', nhsNumber: NHS });
+    const read = await fetch(`${system.url}/api/me/national-record`, { headers: { cookie, 'cache-control': 'no-cache' } });
+    const etag = read.headers.get('etag') ?? '';
+    const before = await read.json() as { version: number };
+    assert.equal(etag, `W/"${before.version}"`);
+    const key = newRequestId();
+    const res = await patch(system, cookie, { kind: 'mobile', value: '07700 900456' }, { 'if-match': etag, 'idempotency-key': key });
+    assert.equal(res.status, 200);
+    const after = await res.json() as { version: number; mobile: string };
+    assert.equal(after.mobile, '07700900456');
+    assert.equal(after.version, before.version + 1);
+    assert.equal(res.headers.get('etag'), `W/"${after.version}"`);
+    assert.equal((await agency().get(NHS)).mobile, '07700900456', 'the agency holds the change');
+    // The app retries (say its connection dropped before the answer came): answered from a read, not sent again.
+    const again = await patch(system, cookie, { kind: 'mobile', value: '07700 900456' }, { 'if-match': etag, 'idempotency-key': key });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal((await agency().get(NHS)).version, after.version, 'applied once');
+    const audit = await system.db.query<{ outcome: string }>("SELECT outcome FROM audit_events WHERE subject_nhs_number = $1 AND action = 'change' AND resource = 'national-record' AND request_id IS NOT NULL", [NHS]);
+    assert.ok(audit.some((a) => a.outcome === 'success'), 'the change is in the audit');
+  });
+
+  it('refuses a key used before for a different change (422), and a version no longer current (409, with the record as it is now)', async () => {
+    const { cookie } = await signedInCitizen(system, { level: 'P9', nhsNumber: NHS });
+    const current = await agency().get(NHS);
+    const key = newRequestId();
+    const first = await patch(system, cookie, { kind: 'email', value: 'first@example.com' }, { 'if-match': `W/"${current.version}"`, 'idempotency-key': key });
+    assert.equal(first.status, 200);
+    const reused = await patch(system, cookie, { kind: 'email', value: 'second@example.com' }, { 'if-match': `W/"${current.version}"`, 'idempotency-key': key });
+    assert.equal(reused.status, 422);
+    assert.match(((await reused.json()) as { message: string }).message, /already used for a different change/);
+    assert.equal((await agency().get(NHS)).email, 'first@example.com', 'the second change was never sent');
+    const stale = await patch(system, cookie, { kind: 'email', value: 'third@example.com' }, { 'if-match': `W/"${current.version}"`, 'idempotency-key': newRequestId() });
+    assert.equal(stale.status, 409);
+    const body = await stale.json() as { message: string; current: { version: number; email: string } };
+    assert.equal(body.current.version, current.version + 1);
+    assert.equal(body.current.email, 'first@example.com');
+    assert.equal(stale.headers.get('etag'), `W/"${current.version + 1}"`);
+    assert.equal((await agency().get(NHS)).email, 'first@example.com', 'nothing overwritten');
+  });
+
+  it('says precisely what is wrong with a change, and sends nothing', async () => {
+    const { cookie } = await signedInCitizen(system, { level: 'P9', nhsNumber: NHS });
+    const version = (await agency().get(NHS)).version;
+    const ok = { 'if-match': `W/"${version}"` };
+    const noMatch = await patch(system, cookie, { kind: 'mobile', value: '07700900111' }, { 'idempotency-key': newRequestId() });
+    assert.equal(noMatch.status, 428);
+    assert.match(((await noMatch.json()) as { message: string }).message, /If-Match/);
+    const noKey = await patch(system, cookie, { kind: 'mobile', value: '07700900111' }, ok);
+    assert.equal(noKey.status, 400);
+    assert.match(((await noKey.json()) as { message: string }).message, /Idempotency-Key/);
+    const key = newRequestId();
+    const bad = await patch(system, cookie, { kind: 'temporary-address', address: { lines: ['1 High Street'], postcode: 'NOT A POSTCODE' }, from: '2026-02-30', to: '2026-13-01' }, { ...ok, 'idempotency-key': key });
+    assert.equal(bad.status, 400);
+    const problems = ((await bad.json()) as { errors: { path: string; message: string }[] }).errors;
+    assert.deepEqual(problems.map((p) => p.path), ['/address/postcode', '/from', '/to']);
+    assert.match(problems[0].message, /postcode/i);
+    const restricted = await patch(system, cookie, { kind: 'name', value: 'Someone Else' }, { ...ok, 'idempotency-key': newRequestId() });
+    assert.equal(restricted.status, 400);
+    assert.match(((await restricted.json()) as { message: string }).message, /\/kind: kind must be one of home-address/);
+    assert.equal(await writes(key), 0, 'nothing was claimed for a change that was refused here');
+    assert.equal((await agency().get(NHS)).version, version, 'nothing reached the agency');
+  });
+
+  it('refuses without a session (401), below P9 (403), from another site (403) and as a form post (415)', async () => {
+    const body = { kind: 'mobile', value: '07700900222' };
+    const headers = { 'if-match': 'W/"1"', 'idempotency-key': newRequestId() };
+    assert.equal((await patch(system, undefined, body, headers)).status, 401);
+    const p5 = await signedInCitizen(system, { level: 'P5', nhsNumber: NHS });
+    const low = await patch(system, p5.cookie, body, headers);
+    assert.equal(low.status, 403);
+    assert.match(((await low.json()) as { message: string }).message, /Changing the national record needs identity level P9; you have P5/);
+    const { cookie } = await signedInCitizen(system, { level: 'P9', nhsNumber: NHS });
+    const version = (await agency().get(NHS)).version;
+    const fromElsewhere = await patch(system, cookie, body, { ...headers, origin: 'https://attacker.example' });
+    assert.equal(fromElsewhere.status, 403);
+    assert.equal((await patch(system, cookie, body, { ...headers, 'sec-fetch-site': 'cross-site' })).status, 403);
+    const form = await fetch(`${system.url}/api/me/national-record`, { method: 'PATCH', body: 'kind=mobile&value=07700900222', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+    assert.equal(form.status, 415);
+    assert.equal((await agency().get(NHS)).version, version, 'none of them reached the agency');
+  });
+
+  it('says nothing was changed (503 with Retry-After) when the agency is down', async () => {
+    const { cookie } = await signedInCitizen(down, { level: 'P9', nhsNumber: NHS });
+    const res = await patch(down, cookie, { kind: 'mobile', value: '07700900333' }, { 'if-match': 'W/"1"', 'idempotency-key': newRequestId() });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '30');
+    assert.match(((await res.json()) as { message: string }).message, /nothing was changed.*same Idempotency-Key/);
+  });
+});

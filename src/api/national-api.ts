@@ -1,9 +1,11 @@
 // The signed-in citizen's details on the national record as JSON, for the app's own clients: the same audited
-// read as the page (through NationalServices and RequestContext.forPatient), with a precise error for every
-// refusal. Rate-limited per session, since it reaches an agency on each call.
+// read and guarded change as the pages (through NationalServices and RequestContext.forPatient), with a precise
+// error for every refusal. Rate-limited per session, since it reaches an agency on each call.
 import { Type } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessDeniedError, NotSignedInError, UpliftRequiredError } from '../access/request-context.ts';
+import { LANGUAGES, type DemographicsChange, type DemographicsRecord } from '../integrations/national/demographics.ts';
+import { isRealDate, temporaryStayProblem, validateEmail, validatePastDate, validatePharmacyCode, validatePostcode, validateRequired, validateUkMobile, validateUkPhone } from '../integrations/national/validation.ts';
 import { NATIONAL_LEVELS, type NationalServices } from '../national/national-services.ts';
 
 const Address = Type.Object({
@@ -28,9 +30,149 @@ const NationalRecord = Type.Object({
   language: Type.Optional(Type.Object({ code: Type.String(), display: Type.Optional(Type.String()) })),
 });
 
-function refuse(reply: FastifyReply, statusCode: 401 | 403 | 404 | 503, error: string, message: string) {
-  return reply.code(statusCode).send({ statusCode, error, message });
+const CHANGE_KINDS = ['home-address', 'temporary-address', 'remove-temporary-address', 'mobile', 'email', 'nominated-pharmacy', 'emergency-contact', 'language'] as const;
+
+const RecordChange = Type.Object({
+  // A plain string here, so that an unknown kind gets recordChangeFromJson's message listing the kinds.
+  kind: Type.String({ description: `Which detail changes, one of ${CHANGE_KINDS.join(', ')}: only the details a citizen may change` }),
+}, {
+  additionalProperties: true,
+  description: 'One change. home-address: {address: {lines, city?, postcode}, from?}; temporary-address: {address, from, to} '
+    + '(YYYY-MM-DD, at most 90 days); remove-temporary-address: {}; mobile or email: {value} (null removes it); '
+    + 'nominated-pharmacy: {odsCode} (null removes it); emergency-contact: {contact: {name, relationship, phone}} (null '
+    + 'removes it); language: {code} (a code from the list the pages offer)',
+});
+
+const ChangeError = Type.Object({
+  statusCode: Type.Integer(), error: Type.String(), message: Type.String(),
+  errors: Type.Optional(Type.Array(Type.Object({ path: Type.String({ description: 'JSON Pointer into the body' }), message: Type.String() }))),
+  current: Type.Optional(NationalRecord),
+});
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function refuse(reply: FastifyReply, statusCode: 400 | 401 | 403 | 404 | 409 | 415 | 422 | 428 | 503 | 504, error: string, message: string, more: Record<string, unknown> = {}) {
+  return reply.code(statusCode).send({ statusCode, error, message, ...more });
 }
+
+/** The signed-in citizen's NHS number at P9, or the refusal already sent. */
+function ownRecord(req: FastifyRequest, reply: FastifyReply, doing: string): string | undefined {
+  let nhsNumber: string;
+  try {
+    nhsNumber = req.ctx.requireCitizen(NATIONAL_LEVELS.record).nhsNumber ?? '';
+  } catch (err) {
+    if (err instanceof NotSignedInError) { refuse(reply, 401, 'Unauthorized', 'Sign in first: this is your own record'); return undefined; }
+    if (err instanceof UpliftRequiredError) { refuse(reply, 403, 'Forbidden', `${doing} the national record needs identity level ${err.needed}; you have ${err.actual}. Prove your identity at /uplift first`); return undefined; }
+    if (err instanceof AccessDeniedError) { refuse(reply, 403, 'Forbidden', err.message); return undefined; }
+    throw err;
+  }
+  if (!nhsNumber) { refuse(reply, 403, 'Forbidden', 'Your NHS login has no NHS number, so there is no national record'); return undefined; }
+  return nhsNumber;
+}
+
+type Problem = { path: string; message: string };
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A JSON change checked by the same rules the pages use (postcode, phone, email, pharmacy code, dates, the
+ * language list): the domain change, or every problem with its JSON Pointer. Nothing is sent while any remain.
+ */
+export function recordChangeFromJson(body: Record<string, unknown>, today = new Date()): { change?: DemographicsChange; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const check = (path: string, r: { ok: true; value: string } | { ok: false; message: string }) => {
+    if (!r.ok) problems.push({ path, message: r.message });
+    return r.ok ? r.value : '';
+  };
+  const address = () => {
+    const a = body.address;
+    if (!isObject(a)) { problems.push({ path: '/address', message: 'Give the address as {lines, city, postcode}' }); return undefined; }
+    const lines = Array.isArray(a.lines) ? a.lines.map(text).map((l) => l.trim()).filter(Boolean) : [];
+    if (!lines.length) problems.push({ path: '/address/lines', message: 'Enter the first line of the address, like 10 High Street' });
+    const postcode = check('/address/postcode', validatePostcode(text(a.postcode)));
+    const city = text(a.city).trim();
+    return lines.length && postcode ? { lines, ...(city ? { city } : {}), postcode } : undefined;
+  };
+  const date = (name: string) => {
+    const v = text(body[name]);
+    if (!isRealDate(v)) problems.push({ path: `/${name}`, message: `${name} must be a real date written YYYY-MM-DD, like 2026-03-27` });
+    return v;
+  };
+  const orNull = <T>(name: string, f: (v: unknown) => T): T | null => (body[name] === null ? null : f(body[name]));
+  let change: DemographicsChange | undefined;
+  switch (body.kind) {
+    case 'mobile':
+      change = { kind: 'mobile', value: orNull('value', (v) => check('/value', validateUkMobile(text(v)))) }; break;
+    case 'email':
+      change = { kind: 'email', value: orNull('value', (v) => check('/value', validateEmail(text(v)))) }; break;
+    case 'nominated-pharmacy':
+      change = { kind: 'nominated-pharmacy', odsCode: orNull('odsCode', (v) => check('/odsCode', validatePharmacyCode(text(v)))) }; break;
+    case 'remove-temporary-address':
+      change = { kind: 'remove-temporary-address' }; break;
+    case 'language': {
+      const chosen = LANGUAGES.find((l) => l.code === text(body.code));
+      if (!chosen) problems.push({ path: '/code', message: `Choose a language code from the list: ${LANGUAGES.map((l) => l.code).join(', ')}` });
+      else change = { kind: 'language', code: chosen.code, display: chosen.display };
+      break;
+    }
+    case 'emergency-contact': {
+      const contact = orNull('contact', (c) => {
+        if (!isObject(c)) { problems.push({ path: '/contact', message: 'Give the contact as {name, relationship, phone}, or null to remove it' }); return undefined; }
+        const name = check('/contact/name', validateRequired(text(c.name), 'Enter the full name of your emergency contact'));
+        const relationship = check('/contact/relationship', validateRequired(text(c.relationship), 'Enter how your emergency contact is related to you, like partner or friend'));
+        const phone = check('/contact/phone', validateUkPhone(text(c.phone)));
+        return { name, relationship, phone };
+      });
+      if (contact !== undefined) change = { kind: 'emergency-contact', contact };
+      break;
+    }
+    case 'home-address': {
+      const a = address();
+      const from = body.from === undefined ? undefined : check('/from', validatePastDate(text(body.from), today));
+      if (a) change = { kind: 'home-address', address: a, ...(from ? { from } : {}) };
+      break;
+    }
+    case 'temporary-address': {
+      const a = address();
+      const from = date('from');
+      const to = date('to');
+      if (isRealDate(from) && isRealDate(to)) {
+        const problem = temporaryStayProblem(from, to, today);
+        if (problem) problems.push({ path: '/to', message: problem });
+      }
+      if (a) change = { kind: 'temporary-address', address: a, from, to };
+      break;
+    }
+    default:
+      problems.push({ path: '/kind', message: `kind must be one of ${CHANGE_KINDS.join(', ')}` });
+  }
+  return problems.length ? { problems } : { change, problems };
+}
+
+/** `W/"3"`, `"3"` or `3`: the version the change was made against. */
+function versionFrom(ifMatch: string | undefined): number | undefined {
+  const m = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(ifMatch ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * A cookie-authenticated write must come from our own pages or the app, not another site: browsers say where a
+ * request comes from, and anything but same-origin is refused (PATCH with a JSON body already needs a CORS
+ * preflight, which this API never grants).
+ */
+function crossSite(req: FastifyRequest): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site && site !== 'same-origin' && site !== 'none') return true;
+  const origin = req.headers.origin;
+  if (!origin) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
+const withVersion = (reply: FastifyReply, r: DemographicsRecord) => reply.header('etag', `W/"${r.version}"`).send(r);
 
 export const nationalApi: FastifyPluginAsync<{ national: NationalServices; perMinute: number }> = async (app, { national, perMinute }) => {
   app.get('/me/national-record', {
@@ -42,16 +184,8 @@ export const nationalApi: FastifyPluginAsync<{ national: NationalServices; perMi
       response: { 200: NationalRecord, 401: Type.Ref('Error'), 403: Type.Ref('Error'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
     },
   }, async (req, reply) => {
-    let nhsNumber: string;
-    try {
-      nhsNumber = req.ctx.requireCitizen(NATIONAL_LEVELS.record).nhsNumber ?? '';
-    } catch (err) {
-      if (err instanceof NotSignedInError) return refuse(reply, 401, 'Unauthorized', 'Sign in first: this is your own record');
-      if (err instanceof UpliftRequiredError) return refuse(reply, 403, 'Forbidden', `Viewing the national record needs identity level ${err.needed}; you have ${err.actual}. Prove your identity at /uplift first`);
-      if (err instanceof AccessDeniedError) return refuse(reply, 403, 'Forbidden', err.message);
-      throw err;
-    }
-    if (!nhsNumber) return refuse(reply, 403, 'Forbidden', 'Your NHS login has no NHS number, so there is no national record to show');
+    const nhsNumber = ownRecord(req, reply, 'Viewing');
+    if (!nhsNumber) return reply;
     let r;
     try {
       // `Cache-Control: no-cache` asks for the agency's latest rather than a read from the last few seconds.
@@ -64,6 +198,50 @@ export const nationalApi: FastifyPluginAsync<{ national: NationalServices; perMi
       reply.header('retry-after', '30');
       return refuse(reply, 503, 'Service Unavailable', `The national record is not available right now (${r.reason}); nothing was changed. Try again later`);
     }
-    return r.value;
+    return withVersion(reply, r.value);
+  });
+
+  app.patch('/me/national-record', {
+    config: { rateLimit: { max: perMinute, timeWindow: '1 minute', keyGenerator: (req) => req.sessionId ?? req.ip } },
+    schema: {
+      summary: 'Change one detail of the signed-in citizen\'s national record (PDS); needs identity level P9',
+      description: 'Send `If-Match` with the version you read (the `ETag` of GET) and an `Idempotency-Key` (a UUID you make once '
+        + 'per change and send again on every retry: the change is applied at most once). A version that is no longer current '
+        + 'is refused with 409 and the record as it is now; nothing is overwritten.',
+      tags: ['national services'],
+      security: [{ session: [] }],
+      headers: Type.Object({ 'if-match': Type.Optional(Type.String()), 'idempotency-key': Type.Optional(Type.String()) }),
+      body: RecordChange,
+      response: { 200: NationalRecord, 400: ChangeError, 401: ChangeError, 403: ChangeError, 409: ChangeError, 415: ChangeError, 422: ChangeError, 428: ChangeError, 503: ChangeError, 504: ChangeError },
+    },
+  }, async (req, reply) => {
+    if (crossSite(req)) return refuse(reply, 403, 'Forbidden', 'A change to your record must come from Front Door itself, not another site');
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return refuse(reply, 415, 'Unsupported Media Type', 'Send the change as application/json');
+    const nhsNumber = ownRecord(req, reply, 'Changing');
+    if (!nhsNumber) return reply;
+    const version = versionFrom(req.headers['if-match']);
+    if (version === undefined) return refuse(reply, 428, 'Precondition Required', 'Send If-Match with the version you read (the ETag of GET /api/me/national-record), so a change made since is never overwritten');
+    const requestId = String(req.headers['idempotency-key'] ?? '');
+    if (!UUID.test(requestId)) return refuse(reply, 400, 'Bad Request', 'Send an Idempotency-Key: a UUID made once for this change and sent again on every retry of it');
+    const { change, problems } = recordChangeFromJson(req.body as Record<string, unknown>);
+    if (!change) return refuse(reply, 400, 'Bad Request', `Nothing was sent: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { errors: problems });
+    const w = await national.changeRecord(req.ctx, nhsNumber, change, version, requestId);
+    switch (w.status) {
+      case 'done':
+        if (w.replayed) reply.header('idempotent-replayed', 'true');
+        return withVersion(reply, w.record);
+      case 'conflict':
+        reply.header('etag', `W/"${w.current.version}"`);
+        return refuse(reply, 409, 'Conflict', `Your record changed since version ${version}: it is now version ${w.current.version}. Nothing was changed; check the record as it is now and send the change again if you still want it`, { current: w.current });
+      case 'refused':
+        if (w.requestId === 'reused') return refuse(reply, 422, 'Unprocessable Entity', 'This Idempotency-Key was already used for a different change; make a new one for each change');
+        return refuse(reply, 422, 'Unprocessable Entity', `The national record did not accept the change: ${w.message}${w.path ? ` (${w.path})` : ''}${w.whoCanChange ? `. Ask ${w.whoCanChange} to change it` : ''}`);
+      case 'unavailable':
+        reply.header('retry-after', '30');
+        return refuse(reply, 503, 'Service Unavailable', 'The national record is not available right now, so nothing was changed. Try again later with the same Idempotency-Key');
+      case 'unknown':
+        reply.header('retry-after', '30');
+        return refuse(reply, 504, 'Gateway Timeout', 'The national record did not answer in time, so we cannot yet say whether your change was made. It will not be sent twice: send the same request with the same Idempotency-Key in a few minutes to learn the outcome');
+    }
   });
 };

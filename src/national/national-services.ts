@@ -26,7 +26,7 @@ export type ReadResult<R> = { ok: true; value: R } | { ok: false; unavailable: t
 export type WriteResult<R> =
   | { status: 'done'; record: R; replayed: boolean }
   | { status: 'conflict'; current: R }
-  | { status: 'refused'; message: string; path?: string; whoCanChange?: string }
+  | { status: 'refused'; message: string; path?: string; whoCanChange?: string; requestId?: 'invalid' | 'reused' }
   | { status: 'unavailable' }
   | { status: 'unknown' };
 
@@ -88,15 +88,19 @@ export class NationalServices {
    * id that already succeeded is answered from a read, not resent; one whose outcome is unknown is reconciled.
    */
   private async write<R extends { version: number }>(access: PatientAccess, spec: WriteSpec<R>): Promise<WriteResult<R>> {
-    if (!isUuid(spec.requestId)) return { status: 'refused', message: 'This form has expired. Go back and start again.' };
+    if (!isUuid(spec.requestId)) return { status: 'refused', message: 'This form has expired. Go back and start again.', requestId: 'invalid' };
     const claimed = await this.db.query(
       `INSERT INTO national_writes (request_id, agency, nhs_number, intent, status) VALUES ($1, $2, $3, $4, 'pending')
        ON CONFLICT (request_id) DO NOTHING RETURNING request_id`,
       [spec.requestId, spec.agency, access.nhsNumber, JSON.stringify(spec.intent)],
     );
     if (!claimed.length) {
-      const [prior] = await this.db.query<{ status: string; nhs_number: string; agency: string }>('SELECT status, nhs_number, agency FROM national_writes WHERE request_id = $1', [spec.requestId]);
-      if (!prior || prior.nhs_number !== access.nhsNumber || prior.agency !== spec.agency) return { status: 'refused', message: 'This form has expired. Go back and start again.' };
+      const [prior] = await this.db.query<{ status: string; nhs_number: string; agency: string; same: boolean }>(
+        'SELECT status, nhs_number, agency, intent = $2::jsonb AS same FROM national_writes WHERE request_id = $1', [spec.requestId, JSON.stringify(spec.intent)]);
+      // A request id names one intended change: used again for anything else, it is refused, never applied.
+      if (!prior || prior.nhs_number !== access.nhsNumber || prior.agency !== spec.agency || !prior.same) {
+        return { status: 'refused', message: 'This form has expired. Go back and start again.', requestId: 'reused' };
+      }
       if (prior.status === 'applied') {
         const r = await this.read(access, spec.agency, spec.resource, spec.read);
         return r.ok ? { status: 'done', record: r.value, replayed: true } : { status: 'unavailable' };

@@ -158,6 +158,10 @@ describe('catalog API', () => {
     assert.equal(res.statusCode, 200);
     const doc = JSON.parse(res.body);
     assert.ok(doc.paths['/api/catalog'] && doc.paths['/api/me/services']);
+    const change = doc.paths['/api/me/national-record']?.patch;
+    assert.ok(change, 'the change to the national record is documented');
+    assert.ok(change.parameters.some((p: { name: string; in: string }) => p.name === 'idempotency-key' && p.in === 'header'));
+    assert.ok(change.responses['409'] && change.responses['428']);
     assert.equal((await get('/api/docs')).statusCode < 400 || (await get('/api/docs/')).statusCode === 200, true);
   });
 

@@ -1,7 +1,7 @@
-// Tests for the pre-send validators the citizen pages use.
+// Tests for the pre-send validators the citizen pages and the API use.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isValidNhsNumber, validateEmail, validateNhsNumber, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateTime, validateUkMobile, validateUkPhone } from './validation.ts';
+import { isRealDate, isValidNhsNumber, temporaryStayProblem, validateEmail, validateNhsNumber, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateTime, validateUkMobile, validateUkPhone } from './validation.ts';
 
 describe('validation', () => {
   it('checks NHS numbers by modulus 11', () => {
@@ -51,5 +51,17 @@ describe('validation', () => {
     assert.match(!bad.ok ? bad.message : '', /spleen/);
     assert.equal(validateTime('21:30').ok, true);
     assert.equal(validateTime('24:00').ok, false);
+  });
+
+  it('knows real calendar days, and a temporary stay that has not ended and lasts at most 90 days', () => {
+    assert.equal(isRealDate('2028-02-29'), true);
+    assert.equal(isRealDate('2026-02-29'), false);
+    assert.equal(isRealDate('2026-2-1'), false);
+    const today = new Date('2026-11-27T12:00:00Z');
+    assert.equal(temporaryStayProblem('2026-11-27', '2026-11-27', today), undefined);
+    assert.equal(temporaryStayProblem('2026-11-01', '2027-01-30', today), undefined, '90 days');
+    assert.match(temporaryStayProblem('2026-11-01', '2027-01-31', today) ?? '', /90 days at most/);
+    assert.match(temporaryStayProblem('2026-12-10', '2026-12-01', today) ?? '', /same as or after the start date/);
+    assert.match(temporaryStayProblem('2026-11-01', '2026-11-26', today) ?? '', /today or in the future/);
   });
 });

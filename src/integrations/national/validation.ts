@@ -1,4 +1,4 @@
-// Pure checks the web layer runs on citizen input before anything is sent to a national agency (or, for a pharmacy
+// Pure checks the web pages and the API run on citizen input before anything is sent to a national agency (or, for a pharmacy
 // code, a GP system). Each returns a ValidationResult whose message is written to be shown with the NHS error pattern.
 
 export type ValidationResult = { ok: true; value: string } | { ok: false; message: string };
@@ -75,17 +75,33 @@ export function validatePharmacyCode(input: string): ValidationResult {
   return /^F[A-Z0-9]{4}$/.test(code) ? ok(code) : fail('Enter a pharmacy code in the right format, like FA123');
 }
 
+/** Whether YYYY-MM-DD names a day the calendar has (not 2026-02-30). */
+export function isRealDate(iso: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+  if (!m) return false;
+  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+  return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
+}
+
+/**
+ * A temporary address's stay, both ends real dates: it must not have ended, and lasts at most 90 days (the
+ * agency's rule). Returns what is wrong with the end date, or undefined.
+ */
+export function temporaryStayProblem(from: string, to: string, today: Date = new Date()): string | undefined {
+  if (to < today.toISOString().slice(0, 10)) return 'The end date must be today or in the future';
+  const days = (Date.parse(to) - Date.parse(from)) / 86_400_000;
+  if (days < 0) return 'The end date must be the same as or after the start date';
+  if (days > 90) return 'A temporary address can be for 90 days at most: choose an end date 90 days or less after the start date';
+  return undefined;
+}
+
 /** A calendar date (YYYY-MM-DD) that must not be in the future, e.g. a date of birth or a move-in date. */
 export function validatePastDate(input: string, today: Date = new Date()): ValidationResult {
   const value = input.trim();
   if (!value) return fail('Enter a date');
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!m) return fail('Date must be a real date, like 2020-03-27');
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const date = new Date(Date.UTC(y, mo - 1, d));
-  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
-    return fail('Date must be a real date, like 2020-03-27');
-  }
+  if (!isRealDate(value)) return fail('Date must be a real date, like 2020-03-27');
   const todayIso = today.toISOString().slice(0, 10);
   if (value > todayIso) return fail('Date must be today or in the past');
   return ok(value);

@@ -7,7 +7,7 @@ import { newRequestId } from '../../integrations/national/http.ts';
 import { LANGUAGES, WHO_CAN_CHANGE, type DemographicsChange, type DemographicsRecord, type EmergencyContact, type RestrictedField } from '../../integrations/national/demographics.ts';
 import { ORGAN_CODES, type OrganChoice, type OrganDonationDecision, type OrganDonationRecord, type FaithDeclaration } from '../../integrations/national/organ-donation.ts';
 import { CONTACT_CHANNELS, type ContactChannel, type ContactPreferences } from '../../integrations/national/contact-preferences.ts';
-import { validateEmail, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateRequired, validateTime, validateUkMobile, validateUkPhone } from '../../integrations/national/validation.ts';
+import { isRealDate, temporaryStayProblem, validateEmail, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateRequired, validateTime, validateUkMobile, validateUkPhone } from '../../integrations/national/validation.ts';
 import { FormErrors } from '../../views/form-errors.ts';
 import { dateText, dateTimeText } from '../../views/renderer.ts';
 
@@ -92,12 +92,6 @@ function dateFrom(body: Body, prefix: string): { iso: string; values: { day: str
   return { iso, values };
 }
 
-function realDate(iso: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (!m) return false;
-  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
-  return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
-}
 
 interface Validated<C> { errors: FormErrors; change?: C; rows: Row[]; hidden: Hidden[]; values: Record<string, unknown> }
 
@@ -168,16 +162,13 @@ export function validateRecordChange(field: RecordField, body: Body, today = new
   }
   const from = dateFrom(body, 'from');
   const to = dateFrom(body, 'to');
-  const todayIso = today.toISOString().slice(0, 10);
   if (!from.iso) errors.add('from-day', 'Enter the date you start staying at this address');
-  else if (!realDate(from.iso)) errors.add('from-day', 'The start date must be a real date, like 27 3 2026');
+  else if (!isRealDate(from.iso)) errors.add('from-day', 'The start date must be a real date, like 27 3 2026');
   if (!to.iso) errors.add('to-day', 'Enter the date you stop staying at this address');
-  else if (!realDate(to.iso)) errors.add('to-day', 'The end date must be a real date, like 27 3 2026');
-  else if (to.iso < todayIso) errors.add('to-day', 'The end date must be today or in the future');
-  else if (realDate(from.iso)) {
-    const days = (Date.parse(to.iso) - Date.parse(from.iso)) / 86_400_000;
-    if (days < 0) errors.add('to-day', 'The end date must be the same as or after the start date');
-    else if (days > 90) errors.add('to-day', 'A temporary address can be for 90 days at most: choose an end date 90 days or less after the start date');
+  else if (!isRealDate(to.iso)) errors.add('to-day', 'The end date must be a real date, like 27 3 2026');
+  else if (isRealDate(from.iso) || to.iso < today.toISOString().slice(0, 10)) {
+    const problem = temporaryStayProblem(isRealDate(from.iso) ? from.iso : to.iso, to.iso, today);
+    if (problem) errors.add('to-day', problem);
   }
   if (errors.any || !address) return { errors, rows: [], hidden: [], values: { ...values, from: from.values, to: to.values } };
   return {
