@@ -29,7 +29,7 @@ const lines = [
   '',
   `Front Door is running at ${config.publicUrl}`,
   `  identity provider (NHS login, demo): ${system.issuer}`,
-  `  API documentation: ${config.publicUrl}/api/docs`,
+  `  API documentation: ${config.publicUrl}/api/docs/`,
   `  store: ${config.databaseUrl ? 'PostgreSQL server' : `PGlite in ${config.dataDir}`}; sessions: ${config.redisUrl ? 'Redis' : 'store'}`,
   ...Object.entries(system.supplierUrls).map(([name, url]) => `  supplier ${name}: ${url}`),
   '',

@@ -31,7 +31,7 @@ export async function decisionsWeb(app: FastifyInstance, deps: AppDeps): Promise
     serviceName: 'Front Door',
     serviceHref: '/',
     navigations: { public: [{ text: 'Decision register', href: '/decisions' }] },
-    footerLinks: [{ text: 'Accessibility statement', href: '/accessibility' }, { text: 'API documentation', href: '/api/docs' }, { text: 'Staff portal', href: '/portal' }],
+    footerLinks: [{ text: 'Accessibility statement', href: '/accessibility' }, { text: 'API documentation', href: '/api/docs/' }, { text: 'Staff portal', href: '/portal' }],
   });
   const page = (reply: FastifyReply, view: string, ctx: Record<string, unknown>, status = 200) =>
     reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(renderer.render(view, { cspNonce: reply.scriptNonce, nav: 'public', ...ctx }));

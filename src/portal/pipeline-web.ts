@@ -248,7 +248,7 @@ export async function pipelineWeb(portal: FastifyInstance, deps: AppDeps, page: 
     const base = deps.config.publicUrl.replace(/\/$/, '');
     const sandboxes = Object.entries(deps.supplierUrls).filter(([name]) => name !== 'pds').map(([name, url]) => ({ key: { text: name }, value: { text: url } }));
     return page(reply, 'portal-integration-credentials.njk', {
-      title: 'Sandbox credentials issued', i, creds, back: { href: `/portal/integrations/${i.id}` }, apiDocs: `${base}/api/docs`, sandboxes,
+      title: 'Sandbox credentials issued', i, creds, back: { href: `/portal/integrations/${i.id}` }, apiDocs: `${base}/api/docs/`, sandboxes,
     });
   });
 

@@ -40,7 +40,7 @@ export function createPortalRenderer() {
       signedOut: [],
       signedIn: [{ text: 'Portal home', href: '/portal' }, { text: 'Sign out', href: '/portal/sign-out' }],
     },
-    footerLinks: [{ text: 'Decision register', href: '/decisions' }, { text: 'API documentation', href: '/api/docs' }],
+    footerLinks: [{ text: 'Decision register', href: '/decisions' }, { text: 'API documentation', href: '/api/docs/' }],
   });
 }
 

@@ -162,7 +162,18 @@ describe('catalog API', () => {
     assert.ok(change, 'the change to the national record is documented');
     assert.ok(change.parameters.some((p: { name: string; in: string }) => p.name === 'idempotency-key' && p.in === 'header'));
     assert.ok(change.responses['409'] && change.responses['428']);
-    assert.equal((await get('/api/docs')).statusCode < 400 || (await get('/api/docs/')).statusCode === 200, true);
+    // The page's scripts and styles resolve (relative to /api/docs/), so it does not come up blank.
+    const bare = await get('/api/docs');
+    assert.equal(bare.statusCode, 301);
+    assert.equal(bare.headers.location, '/api/docs/');
+    const html = (await get('/api/docs/')).body;
+    const assets = [...html.matchAll(/(?:src|href)="(\.\/[^"]+\.(?:js|css))"/g)].map((m) => new URL(m[1], 'http://x/api/docs/').pathname);
+    assert.ok(assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')), `assets found: ${assets.join(', ')}`);
+    for (const a of assets) {
+      const r = await get(a);
+      assert.equal(r.statusCode, 200, a);
+      assert.match(String(r.headers['content-type']), a.endsWith('.js') ? /javascript/ : /text\/css/, a);
+    }
   });
 
   it('answers JSON errors for unknown API routes', async () => {

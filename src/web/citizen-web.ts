@@ -47,7 +47,7 @@ export function createCitizenRenderer() {
       signedOut: [],
       signedIn: [{ text: 'Your account', href: '/account' }, { text: 'Sign out', href: '/sign-out' }],
     },
-    footerLinks: [{ text: 'Accessibility statement', href: '/accessibility' }, { text: 'API documentation', href: '/api/docs' }],
+    footerLinks: [{ text: 'Accessibility statement', href: '/accessibility' }, { text: 'API documentation', href: '/api/docs/' }],
   });
 }
 
