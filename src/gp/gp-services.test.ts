@@ -79,6 +79,21 @@ describe('GP services', () => {
     assert.equal(rows.filter((r) => r.action === 'link').length, 2);
   });
 
+  it('links a new citizen once when a page asks for several things at once', async () => {
+    const counts: Counts = { link: 0, book: 0, cancel: 0, linkageRefusals: 0 };
+    const services = new GpServices({ vault: await LinkageVault.open(system.db), db: system.db, catalog: system.catalog, supplierUrls: { 'gp-emis': 'http://fake' }, policies: new SupplierPolicies(), systems: { emis: fakeSystem(counts) } });
+    const nhs = '9990237573';
+    const p = await services.forCitizen(ctxFor(amira({ sub: 'new-citizen', nhsNumber: nhs })), 'appointments');
+    const lists = await Promise.all([p.listAppointments(), p.listAppointments(), p.listAppointments()]);
+    assert.equal(lists.length, 3);
+    assert.equal(counts.link, 1, 'one linkage, shared');
+    const links = await system.db.query("SELECT 1 FROM audit_events WHERE subject_nhs_number = $1 AND action = 'link'", [nhs]);
+    assert.equal(links.length, 1);
+    // Afterwards it is remembered: no look-up is left in flight, and the next call links nothing.
+    await p.listAppointments();
+    assert.equal(counts.link, 1);
+  });
+
   it("refuses another citizen's appointment without asking the supplier, audited as denied", async () => {
     const counts: Counts = { link: 0, book: 0, cancel: 0, linkageRefusals: 0 };
     const services = new GpServices({ vault: await LinkageVault.open(system.db), db: system.db, catalog: system.catalog, supplierUrls: { 'gp-emis': 'http://fake' }, policies: new SupplierPolicies(), systems: { emis: fakeSystem(counts) } });

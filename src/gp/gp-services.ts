@@ -68,6 +68,7 @@ export class GpServices {
   private readonly adapters = new Map<string, GpSystemAdapter>();
   /** Linkages by nhs|ods|system: a read-through copy of gp_linkages (linkages change only when relinked). */
   private readonly linkages = new Map<string, GpLinkage>();
+  private readonly linking = new Map<string, Promise<GpLinkage>>();
   /** Internal: idempotency claims and outcomes, shared by every request of this process. */
   readonly writes: GpWrites;
 
@@ -104,6 +105,16 @@ export class GpServices {
 
   /** Internal: the linkage cache shared by every request. */
   cachedLinkage(key: string): GpLinkage | undefined { return this.linkages.get(key); }
+
+  /** Internal: one look-up (or first-time linkage) per person at a time; callers meanwhile share its outcome. */
+  sharedLinkage(key: string, find: () => Promise<GpLinkage>): Promise<GpLinkage> {
+    let flight = this.linking.get(key);
+    if (!flight) {
+      flight = find().finally(() => this.linking.delete(key));
+      this.linking.set(key, flight);
+    }
+    return flight;
+  }
   rememberLinkage(key: string, l: GpLinkage | undefined): void {
     if (!l) this.linkages.delete(key);
     else {
@@ -152,9 +163,15 @@ export class GpPatient {
   get nhsNumber(): string { return this.access.nhsNumber; }
 
   // --- linkage ---------------------------------------------------------------------------------------
-  private async linkage(): Promise<GpLinkage> {
+  private linkage(): Promise<GpLinkage> {
     const cached = this.services.cachedLinkage(this.linkageKey);
-    if (cached) return cached;
+    if (cached) return Promise.resolve(cached);
+    // A page asks for several things at once (repeats, requests, pharmacy): one linkage for them all, not one each
+    // racing to the supplier.
+    return this.services.sharedLinkage(this.linkageKey, () => this.storedLinkage());
+  }
+
+  private async storedLinkage(): Promise<GpLinkage> {
     const rows = await this.db.query<{ account_id: string; linkage_key: string }>(
       'SELECT account_id, linkage_key FROM gp_linkages WHERE nhs_number = $1 AND ods_code = $2 AND gp_system = $3',
       [this.nhsNumber, this.practice.odsCode, this.system],
