@@ -12,6 +12,7 @@ import { SignInError } from '../identity/relying-party.ts';
 import { createRenderer } from '../views/renderer.ts';
 import { validateCitizenClaims, ClaimsError } from './claims.ts';
 import { nationalWeb } from './national/national-web.ts';
+import { accessLogLine } from './access-log-text.ts';
 import { gpWeb } from './gp/gp-web.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -186,7 +187,8 @@ export async function citizenWeb(app: FastifyInstance, deps: AppDeps): Promise<v
   app.get('/access-log', async (req, reply) => {
     const me = citizen(req);
     const entries = me.nhsNumber ? await deps.audit.forSubject(me.nhsNumber, 100) : [];
-    return page(reply, 'access-log.njk', { title: 'Who has accessed your data', entries, back: { href: '/account' } });
+    const lines = entries.map((e) => ({ at: e.at, ...accessLogLine(e) }));
+    return page(reply, 'access-log.njk', { title: 'Who has accessed your data', lines, back: { href: '/account' } });
   });
 
   app.get('/accessibility', async (_req, reply) => page(reply, 'accessibility.njk', { title: 'Accessibility statement' }));

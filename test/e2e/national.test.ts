@@ -77,7 +77,7 @@ describe('national services in a real browser', { concurrency: true }, () => {
     assert.match(record, /07700900456/);
     assert.match(record, new RegExp(`Record version ${v0 + 2}`));
     await page.goto(`${system.url}/access-log`);
-    assert.match(await page.locator('main').innerText(), /change national-record \(pds\)/);
+    assert.match(await page.locator('main').innerText(), /Changed your details on the national record/);
     await context.close();
   });
 

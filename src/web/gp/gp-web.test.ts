@@ -366,10 +366,11 @@ describe('GP supplier faults and the access log', () => {
     const c = await demoCitizen(system, PEOPLE.emis);
     const log = await c.get('/access-log');
     assert.equal(log.status, 200);
-    assert.match(log.body, /book gp-appointment \(gp-emis\)/);
-    assert.match(log.body, /cancel gp-appointment \(gp-emis\)/);
-    assert.match(log.body, /read gp-repeats \(gp-emis\)/);
-    assert.match(log.body, /denied/);
+    assert.match(log.body, /Booked a GP appointment<br><span class="nhsuk-body-s">Held by your GP surgery&#39;s system \(EMIS\)/);
+    assert.match(log.body, /Cancelled a GP appointment/);
+    assert.match(log.body, /Viewed your repeat prescriptions/);
+    assert.match(log.body, /Refused/);
+    assert.doesNotMatch(log.body, /gp-appointment|gp-emis/, 'no audit codes on the citizen\'s page');
   });
 
   it('a garbage-speaking supplier: only the GP part says so; the hub and other suppliers work', async () => {

@@ -363,8 +363,8 @@ describe('national services on the web', () => {
   it('shows every agency read and write on the access log', async () => {
     const { cookie } = await signedInCitizen(s, { level: 'P9', nhsNumber: AMIRA });
     const log = text((await get('/access-log', cookie)).body);
-    assert.match(log, /read national-record \(pds\) success/);
-    assert.match(log, /change national-record \(pds\) success/);
+    assert.match(log, /You Viewed your details on the national record Held by the Personal Demographics Service Done/);
+    assert.match(log, /You Changed your details on the national record Held by the Personal Demographics Service Done/);
   });
 });
 
