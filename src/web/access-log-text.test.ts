@@ -17,6 +17,13 @@ describe('accessLogLine', () => {
     assert.equal(accessLogLine(entry({ action: 'change', resource: 'organ-donation-decision' })).what, 'Changed your organ donation decision');
   });
 
+  it('says why a change was not made, where the row records it', () => {
+    const change = (detail: Record<string, unknown>) => accessLogLine(entry({ action: 'change', outcome: 'failed', supplier: 'pds', detail })).outcome;
+    assert.equal(change({ outcome: 'conflict' }), 'Not made: the record had been changed since you looked');
+    assert.equal(change({ outcome: 'unknown' }), 'Not confirmed yet: the service did not answer in time');
+    assert.equal(change({ reason: 'timeout' }), 'Not made: the service was not available');
+  });
+
   it('names who else reached the record, and a refusal as such', () => {
     const other = accessLogLine(entry({ actorId: 'someone-else', action: 'view-national-record', resource: 'patient', outcome: 'denied' }));
     assert.deepEqual(other, { who: 'Someone else signed in with NHS login', what: 'Tried to reach your record', where: undefined, outcome: 'Refused' });

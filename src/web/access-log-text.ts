@@ -49,8 +49,17 @@ export function accessLogLine(e: AuditEntry): AccessLogLine {
     who: who(e),
     what,
     where: e.supplier ? SUPPLIERS[e.supplier] ?? e.supplier : undefined,
-    outcome: OUTCOMES[e.outcome] ?? e.outcome,
+    outcome: outcome(e),
   };
+}
+
+/** How it ended; a change that was not made says why, where the row records it. */
+function outcome(e: AuditEntry): string {
+  const why = e.detail?.outcome;
+  if (e.outcome === 'failed' && why === 'conflict') return 'Not made: the record had been changed since you looked';
+  if (e.outcome === 'failed' && why === 'unknown') return 'Not confirmed yet: the service did not answer in time';
+  if (e.outcome === 'failed' && e.action === 'change') return 'Not made: the service was not available';
+  return OUTCOMES[e.outcome] ?? e.outcome;
 }
 
 function who(e: AuditEntry): string {
