@@ -101,7 +101,8 @@ describe('commissioning and monitoring in a real browser', () => {
     system.supplierUrls['gp-tpp'] = faulty.url;
     try {
       const tpp = await demoCitizen(system, '9990395950');
-      for (let i = 0; i < 2; i++) await tpp.get('/gp/prescriptions');
+      // A visit's calls share one linkage attempt, so each visit is one failure: five open the breaker.
+      for (let i = 0; i < 5; i++) await tpp.get('/gp/prescriptions');
     } finally {
       system.supplierUrls['gp-tpp'] = healthy;
     }
