@@ -5,8 +5,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { AccessDeniedError, NotSignedInError, UpliftRequiredError } from '../access/request-context.ts';
 import { LANGUAGES, type DemographicsChange, type DemographicsRecord } from '../integrations/national/demographics.ts';
-import { isRealDate, temporaryStayProblem, validateEmail, validatePastDate, validatePharmacyCode, validatePostcode, validateRequired, validateUkMobile, validateUkPhone } from '../integrations/national/validation.ts';
-import { NATIONAL_LEVELS, type NationalServices } from '../national/national-services.ts';
+import { isRealDate, temporaryStayProblem, validateAddressLine, validateEmail, validateEmergencyContact, validatePastDate, validatePharmacyCode, validatePostcode, validateUkMobile } from '../integrations/national/validation.ts';
+import { isUuid, NATIONAL_LEVELS, type NationalServices } from '../national/national-services.ts';
 
 const Address = Type.Object({
   lines: Type.Array(Type.String()), city: Type.Optional(Type.String()), postcode: Type.String(), id: Type.Optional(Type.String()),
@@ -49,8 +49,6 @@ const ChangeError = Type.Object({
   current: Type.Optional(NationalRecord),
 });
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function refuse(reply: FastifyReply, statusCode: 400 | 401 | 403 | 404 | 409 | 415 | 422 | 428 | 503 | 504, error: string, message: string, more: Record<string, unknown> = {}) {
   return reply.code(statusCode).send({ statusCode, error, message, ...more });
 }
@@ -88,7 +86,7 @@ export function recordChangeFromJson(body: Record<string, unknown>, today = new 
     const a = body.address;
     if (!isObject(a)) { problems.push({ path: '/address', message: 'Give the address as {lines, city, postcode}' }); return undefined; }
     const lines = Array.isArray(a.lines) ? a.lines.map(text).map((l) => l.trim()).filter(Boolean) : [];
-    if (!lines.length) problems.push({ path: '/address/lines', message: 'Enter the first line of the address, like 10 High Street' });
+    check('/address/lines', validateAddressLine(lines[0] ?? ''));
     const postcode = check('/address/postcode', validatePostcode(text(a.postcode)));
     const city = text(a.city).trim();
     return lines.length && postcode ? { lines, ...(city ? { city } : {}), postcode } : undefined;
@@ -118,10 +116,8 @@ export function recordChangeFromJson(body: Record<string, unknown>, today = new 
     case 'emergency-contact': {
       const contact = orNull('contact', (c) => {
         if (!isObject(c)) { problems.push({ path: '/contact', message: 'Give the contact as {name, relationship, phone}, or null to remove it' }); return undefined; }
-        const name = check('/contact/name', validateRequired(text(c.name), 'Enter the full name of your emergency contact'));
-        const relationship = check('/contact/relationship', validateRequired(text(c.relationship), 'Enter how your emergency contact is related to you, like partner or friend'));
-        const phone = check('/contact/phone', validateUkPhone(text(c.phone)));
-        return { name, relationship, phone };
+        const answers = validateEmergencyContact({ name: text(c.name), relationship: text(c.relationship), phone: text(c.phone) });
+        return { name: check('/contact/name', answers.name), relationship: check('/contact/relationship', answers.relationship), phone: check('/contact/phone', answers.phone) };
       });
       if (contact !== undefined) change = { kind: 'emergency-contact', contact };
       break;
@@ -222,7 +218,7 @@ export const nationalApi: FastifyPluginAsync<{ national: NationalServices; perMi
     const version = versionFrom(req.headers['if-match']);
     if (version === undefined) return refuse(reply, 428, 'Precondition Required', 'Send If-Match with the version you read (the ETag of GET /api/me/national-record), so a change made since is never overwritten');
     const requestId = String(req.headers['idempotency-key'] ?? '');
-    if (!UUID.test(requestId)) return refuse(reply, 400, 'Bad Request', 'Send an Idempotency-Key: a UUID made once for this change and sent again on every retry of it');
+    if (!isUuid(requestId)) return refuse(reply, 400, 'Bad Request', 'Send an Idempotency-Key: a UUID made once for this change and sent again on every retry of it');
     const { change, problems } = recordChangeFromJson(req.body as Record<string, unknown>);
     if (!change) return refuse(reply, 400, 'Bad Request', `Nothing was sent: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { errors: problems });
     const w = await national.changeRecord(req.ctx, nhsNumber, change, version, requestId);

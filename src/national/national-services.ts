@@ -48,7 +48,8 @@ interface WriteSpec<R extends { version: number }> {
   read: () => Promise<R>;
 }
 
-const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
+/** Request ids (and the API's Idempotency-Key) are UUIDs. */
+export const isUuid = (s: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);
 
 export interface NationalServicesOptions {
   /**

@@ -1,7 +1,7 @@
 // Tests for the pre-send validators the citizen pages and the API use.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRealDate, isValidNhsNumber, temporaryStayProblem, validateEmail, validateNhsNumber, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateTime, validateUkMobile, validateUkPhone } from './validation.ts';
+import { isRealDate, isValidNhsNumber, temporaryStayProblem, validateAddressLine, validateEmergencyContact, validateEmail, validateNhsNumber, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateTime, validateUkMobile, validateUkPhone } from './validation.ts';
 
 describe('validation', () => {
   it('checks NHS numbers by modulus 11', () => {
@@ -63,5 +63,21 @@ describe('validation', () => {
     assert.match(temporaryStayProblem('2026-11-01', '2027-01-31', today) ?? '', /90 days at most/);
     assert.match(temporaryStayProblem('2026-12-10', '2026-12-01', today) ?? '', /same as or after the start date/);
     assert.match(temporaryStayProblem('2026-11-01', '2026-11-26', today) ?? '', /today or in the future/);
+    assert.match(temporaryStayProblem(undefined, '2026-11-26', today) ?? '', /today or in the future/, 'an end already past, whatever the start');
+    assert.equal(temporaryStayProblem(undefined, '2027-06-01', today), undefined, 'no length to check without a start');
+  });
+
+  it('checks an address line and an emergency contact with messages that say what they are about', () => {
+    assert.deepEqual(validateAddressLine(' 10 High Street '), { ok: true, value: '10 High Street' });
+    assert.equal(validateAddressLine('').ok, false);
+    const empty = validateEmergencyContact({ name: '', relationship: ' ', phone: '' });
+    assert.deepEqual(Object.values(empty).map((r) => (r.ok ? '' : r.message)), [
+      'Enter the full name of your emergency contact',
+      'Enter how your emergency contact is related to you, like partner or friend',
+      'Enter a phone number for your emergency contact',
+    ]);
+    const given = validateEmergencyContact({ name: 'Sam Okafor', relationship: 'brother', phone: '+44 1632 960001' });
+    assert.deepEqual(given.phone, { ok: true, value: '01632960001' });
+    assert.equal(validateEmergencyContact({ name: 'A', relationship: 'B', phone: '123' }).phone.ok, false);
   });
 });

@@ -84,11 +84,12 @@ export function isRealDate(iso: string): boolean {
 }
 
 /**
- * A temporary address's stay, both ends real dates: it must not have ended, and lasts at most 90 days (the
- * agency's rule). Returns what is wrong with the end date, or undefined.
+ * A temporary address's stay, given as real dates (the start undefined when it is not one): it must not have
+ * ended, and lasts at most 90 days (the agency's rule). Returns what is wrong with the end date, or undefined.
  */
-export function temporaryStayProblem(from: string, to: string, today: Date = new Date()): string | undefined {
+export function temporaryStayProblem(from: string | undefined, to: string, today: Date = new Date()): string | undefined {
   if (to < today.toISOString().slice(0, 10)) return 'The end date must be today or in the future';
+  if (from === undefined) return undefined;
   const days = (Date.parse(to) - Date.parse(from)) / 86_400_000;
   if (days < 0) return 'The end date must be the same as or after the start date';
   if (days > 90) return 'A temporary address can be for 90 days at most: choose an end date 90 days or less after the start date';
@@ -124,6 +125,21 @@ export function validateOrganCode(input: string): ValidationResult {
 export function validateRequired(input: string | undefined, message: string): ValidationResult {
   const value = (input ?? '').trim();
   return value ? ok(value) : fail(message);
+}
+
+/** An address's first line, which every address needs. */
+export function validateAddressLine(input: string): ValidationResult {
+  return validateRequired(input, 'Enter the first line of the address, like 10 High Street');
+}
+
+/** An emergency contact's three answers, each checked; every message says it is about the contact. */
+export function validateEmergencyContact(c: { name: string; relationship: string; phone: string }): Record<'name' | 'relationship' | 'phone', ValidationResult> {
+  const phone = validateUkPhone(c.phone);
+  return {
+    name: validateRequired(c.name, 'Enter the full name of your emergency contact'),
+    relationship: validateRequired(c.relationship, 'Enter how your emergency contact is related to you, like partner or friend'),
+    phone: phone.ok ? phone : fail(phone.message.replace('Enter a phone number', 'Enter a phone number for your emergency contact')),
+  };
 }
 
 /** Quiet-hours times as 24-hour HH:MM. */

@@ -7,7 +7,7 @@ import { newRequestId } from '../../integrations/national/http.ts';
 import { LANGUAGES, WHO_CAN_CHANGE, type DemographicsChange, type DemographicsRecord, type EmergencyContact, type RestrictedField } from '../../integrations/national/demographics.ts';
 import { ORGAN_CODES, type OrganChoice, type OrganDonationDecision, type OrganDonationRecord, type FaithDeclaration } from '../../integrations/national/organ-donation.ts';
 import { CONTACT_CHANNELS, type ContactChannel, type ContactPreferences } from '../../integrations/national/contact-preferences.ts';
-import { isRealDate, temporaryStayProblem, validateEmail, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateRequired, validateTime, validateUkMobile, validateUkPhone } from '../../integrations/national/validation.ts';
+import { isRealDate, temporaryStayProblem, validateAddressLine, validateEmail, validateEmergencyContact, validateOrganCode, validatePastDate, validatePharmacyCode, validatePostcode, validateRequired, validateTime, validateUkMobile, validateUkPhone } from '../../integrations/national/validation.ts';
 import { FormErrors } from '../../views/form-errors.ts';
 import { dateText, dateTimeText } from '../../views/renderer.ts';
 
@@ -92,11 +92,10 @@ function dateFrom(body: Body, prefix: string): { iso: string; values: { day: str
   return { iso, values };
 }
 
-
 interface Validated<C> { errors: FormErrors; change?: C; rows: Row[]; hidden: Hidden[]; values: Record<string, unknown> }
 
 function validateAddress(body: Body, errors: FormErrors): { lines: string[]; city?: string; postcode: string } | undefined {
-  const line1 = validateRequired(str(body.line1), 'Enter the first line of the address, like 10 High Street');
+  const line1 = validateAddressLine(str(body.line1));
   if (!line1.ok) errors.add('line1', line1.message);
   const pc = validatePostcode(str(body.postcode));
   if (!pc.ok) errors.add('postcode', pc.message);
@@ -124,12 +123,10 @@ export function validateRecordChange(field: RecordField, body: Body, today = new
     return { errors, change: { kind: 'nominated-pharmacy', odsCode: r.value }, rows: [row('Nominated pharmacy', r.value, change)], hidden: [{ name: 'pharmacy', value: r.value }], values };
   }
   if (field === 'emergency-contact') {
-    const name = validateRequired(str(body.contactName), 'Enter the full name of your emergency contact');
-    const relationship = validateRequired(str(body.contactRelationship), 'Enter how your emergency contact is related to you, like partner or friend');
-    const phone = validateUkPhone(str(body.contactPhone));
+    const { name, relationship, phone } = validateEmergencyContact({ name: str(body.contactName), relationship: str(body.contactRelationship), phone: str(body.contactPhone) });
     if (!name.ok) errors.add('contactName', name.message);
     if (!relationship.ok) errors.add('contactRelationship', relationship.message);
-    if (!phone.ok) errors.add('contactPhone', phone.message.replace('Enter a phone number', 'Enter a phone number for your emergency contact'));
+    if (!phone.ok) errors.add('contactPhone', phone.message);
     if (!name.ok || !relationship.ok || !phone.ok) return { errors, rows: [], hidden: [], values };
     const contact = { name: name.value, relationship: relationship.value, phone: phone.value };
     return {
@@ -166,8 +163,8 @@ export function validateRecordChange(field: RecordField, body: Body, today = new
   else if (!isRealDate(from.iso)) errors.add('from-day', 'The start date must be a real date, like 27 3 2026');
   if (!to.iso) errors.add('to-day', 'Enter the date you stop staying at this address');
   else if (!isRealDate(to.iso)) errors.add('to-day', 'The end date must be a real date, like 27 3 2026');
-  else if (isRealDate(from.iso) || to.iso < today.toISOString().slice(0, 10)) {
-    const problem = temporaryStayProblem(isRealDate(from.iso) ? from.iso : to.iso, to.iso, today);
+  else {
+    const problem = temporaryStayProblem(isRealDate(from.iso) ? from.iso : undefined, to.iso, today);
     if (problem) errors.add('to-day', problem);
   }
   if (errors.any || !address) return { errors, rows: [], hidden: [], values: { ...values, from: from.values, to: to.values } };
