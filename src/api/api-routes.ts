@@ -53,11 +53,17 @@ export const apiRoutes: FastifyPluginAsync<{
       components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'fd_session' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  // The documentation page loads its scripts and styles by paths relative to itself, which only resolve from
-  // /api/docs/: without the slash they point outside /api and the page comes up blank.
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.method === 'GET' && /^\/api\/docs(\?|$)/.test(req.url)) return reply.redirect(req.url.replace('/api/docs', '/api/docs/'), 301);
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    // The documentation page loads its scripts and styles by paths relative to itself, which only resolve from
+    // /api/docs/: without the slash they point outside /api and the page comes up blank. A hook on the
+    // documentation's own routes, so the JSON API's requests never run it.
+    uiHooks: {
+      onRequest: async (req, reply) => {
+        if (/^\/api\/docs(\?|$)/.test(req.url)) return reply.redirect(req.url.replace('/api/docs', '/api/docs/'), 301);
+      },
+    },
   });
   // The documentation above is pages; everything from here is JSON.
   jsonApiRoutes(app);
