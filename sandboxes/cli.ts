@@ -1,12 +1,13 @@
-// `npm run sandbox -- NAME --port N [--fault MODE] [--spine PDS_URL]` starts one sandbox on its own; `--list` names
-// them all. A GP system given --spine keeps nominated pharmacies on that PDS, as `npm start` runs them.
+// `npm run sandbox -- NAME --port N [--fault MODE] [--spine PDS_URL] [--platform URL]` starts one sandbox on its
+// own; `--list` names them all. A GP system given --spine keeps nominated pharmacies on that PDS, and a web
+// integration given --platform verifies that Front Door's hand-off signatures, as `npm start` runs them.
 import { parseArgs } from 'node:util';
 import { sandboxes } from './registry.ts';
 import { startSandbox } from './common/server.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { port: { type: 'string' }, host: { type: 'string' }, fault: { type: 'string' }, spine: { type: 'string' }, list: { type: 'boolean' } },
+  options: { port: { type: 'string' }, host: { type: 'string' }, fault: { type: 'string' }, spine: { type: 'string' }, platform: { type: 'string' }, list: { type: 'boolean' } },
 });
 
 if (values.list) {
@@ -21,7 +22,7 @@ if (!def) {
 }
 const port = Number(values.port ?? 0);
 const spine = values.spine;
-const running = await startSandbox(def, { port, host: values.host, faultMode: values.fault, spineUrl: spine ? () => spine : undefined });
+const running = await startSandbox(def, { port, host: values.host, faultMode: values.fault, spineUrl: spine ? () => spine : undefined, platformUrl: values.platform });
 console.log(`${def.name} listening at ${running.url}${values.fault ? ` (fault mode: ${values.fault})` : ''}`);
 const stop = async () => { await running.close(); process.exit(0); };
 process.on('SIGTERM', stop);

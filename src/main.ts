@@ -19,7 +19,7 @@ sandboxes.forEach((s, i) => {
   // A supplier given a real URL (SUPPLIER_URL_<NAME>) needs no local sandbox.
   if (process.env[`SUPPLIER_URL_${s.name.toUpperCase().replace(/-/g, '_')}`]) return;
   const port = config.sandboxBasePort + i;
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, s.name, '--port', String(port), '--spine', spine], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, s.name, '--port', String(port), '--spine', spine, '--platform', config.publicUrl], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
 });
 

@@ -1,5 +1,6 @@
 // The composition root: the only place that wires configuration, store, identity provider, relying party,
 // catalog and web app together. `npm start`, the tests, the benchmarks and the browser tests all start here.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { ClientMetadata } from 'oidc-provider';
@@ -158,13 +159,18 @@ export async function startSystem(config: Config, opts: SystemOptions = {}): Pro
 
     // Assurance runs: the queue's worker starts once the store is ready and stops before it closes.
     const audit = new AuditLog(db);
-    const runs = new RunService({ db, audit, guard: new OutboundGuard({ allow: config.outboundAllowList }), capacityMaxRps: config.capacityMaxRps, chromiumPath: config.chromiumPath });
+    const handoff = await HandoffSigner.open(db, config.publicUrl);
+    const runs = new RunService({
+      db, audit, guard: new OutboundGuard({ allow: config.outboundAllowList }), capacityMaxRps: config.capacityMaxRps, chromiumPath: config.chromiumPath,
+      // Assurance signs in to a web integration as the app would, as a made-up P9 test user.
+      handOff: (audience) => handoff.sign({ sub: `assurance-${randomUUID()}`, identityLevel: 'P9' }, audience),
+    });
     await runs.start();
     closers.push(() => runs.stop());
 
     const app = await buildApp({
       config, db, sessions, catalog, audit, citizenRp, staffRp, redis, supplierUrls, policies,
-      handoff: await HandoffSigner.open(db, config.publicUrl),
+      handoff,
       identityOrigin: new URL(issuer).origin, runs,
       logger: opts.logger === undefined ? false : (opts.logger as never),
     });

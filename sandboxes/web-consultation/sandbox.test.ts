@@ -1,10 +1,12 @@
-// The web-consultation sandbox on its own: the hand-off rules, its sign-in and form validation, CSRF,
-// the GAD-7 questionnaire and triage, and one reference per request.
+// The web-consultation sandbox on its own: the hand-off rules (in a sandpit, and verifying a platform's signed
+// tokens), its sign-in and form validation, CSRF, the GAD-7 questionnaire and triage, and one reference per request.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { UnsecuredJWT } from 'jose';
-import { webConsultationSandbox } from './sandbox.ts';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { startSandbox } from '../common/server.ts';
+import { HANDOFF_JWKS_PATH, webConsultationSandbox } from './sandbox.ts';
 import { loadQuestionnaire, triage } from './questionnaire.ts';
 
 let app: FastifyInstance;
@@ -115,5 +117,76 @@ describe('web-consultation sandbox', () => {
     const missing = await app.inject({ url: '/nowhere' });
     assert.equal(missing.statusCode, 404);
     assert.match(missing.body, /<html lang="en">[\s\S]*<h1>Page not found<\/h1>/);
+  });
+});
+
+describe('web-consultation sandbox trusting a platform', () => {
+  // The platform here is a stand-in publishing one RS256 key, as Front Door publishes its hand-off key.
+  const platform = Fastify();
+  let platformUrl: string;
+  let sandboxUrl: string;
+  let signingKey: CryptoKey;
+  let closeSandbox: () => Promise<void>;
+  before(async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    signingKey = privateKey;
+    platform.get(HANDOFF_JWKS_PATH, async () => ({ keys: [{ ...(await exportJWK(publicKey)), kid: 'platform-1', alg: 'RS256', use: 'sig' }] }));
+    platformUrl = await platform.listen({ port: 0, host: '127.0.0.1' });
+    const s = await startSandbox(webConsultationSandbox, { port: 0, platformUrl });
+    sandboxUrl = s.url;
+    closeSandbox = s.close;
+  });
+  after(async () => {
+    await closeSandbox();
+    await platform.close();
+  });
+
+  const signed = (o: { key?: CryptoKey; issuer?: string; audience?: string; exp?: string | number } = {}) =>
+    new SignJWT({ identity_proofing_level: 'P9' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'platform-1' })
+      .setIssuer(o.issuer ?? platformUrl).setAudience(o.audience ?? sandboxUrl).setSubject('nhs-login-subject-1')
+      .setIssuedAt().setExpirationTime(o.exp ?? '1m').setJti(randomUUID())
+      .sign(o.key ?? signingKey);
+  const arrive = (base: string, t: string) => fetch(`${base}/?assertedLoginIdentity=${encodeURIComponent(t)}`, { redirect: 'manual' });
+
+  it('signs in with a token the platform signed for this service, once only', async () => {
+    const token = await signed();
+    const first = await arrive(sandboxUrl, token);
+    assert.equal(first.status, 303);
+    assert.match(String(first.headers.get('set-cookie')), /tp_session=/);
+    const again = await arrive(sandboxUrl, token);
+    assert.equal(again.status, 400);
+    assert.match(await again.text(), /already been used/);
+    assert.equal(again.headers.get('set-cookie'), null);
+    assert.match((await (await fetch(`${sandboxUrl}/health`)).json() as { handOff: string }).handOff, /signature verified against http:\/\/127\.0\.0\.1:\d+\/\.well-known\/handoff-jwks\.json/);
+  });
+
+  it('refuses a token with a forged signature, for another service, from another issuer, expired or unsigned', async () => {
+    const cases: [string, RegExp][] = [
+      [await signed({ key: (await generateKeyPair('RS256')).privateKey }), /signature does not match the NHS App&#39;s published keys/],
+      [await signed({ audience: 'https://another-supplier.example' }), /issued for another service/],
+      [await signed({ issuer: 'https://someone-else.example' }), /not issued by the NHS App/],
+      [await signed({ exp: Math.floor(Date.now() / 1000) - 60 }), /has expired/],
+      [await token({ identity_proofing_level: 'P9' }), /not accepted/],
+      ['not-a-jwt', /not a well-formed JWT/],
+    ];
+    for (const [t, reason] of cases) {
+      const res = await arrive(sandboxUrl, t);
+      assert.equal(res.status, 400, String(reason));
+      assert.match(await res.text(), reason);
+      assert.equal(res.headers.get('set-cookie'), null, 'no session for a refused hand-off');
+    }
+  });
+
+  it('says to try again later when the platform\'s keys cannot be fetched, and signs nobody in', async () => {
+    const down = await startSandbox(webConsultationSandbox, { port: 0, platformUrl: 'http://127.0.0.1:9/' });
+    try {
+      const res = await arrive(down.url, await signed({ audience: down.url }));
+      assert.equal(res.status, 503);
+      assert.match(await res.text(), /published keys could not be fetched/);
+      assert.equal(res.headers.get('set-cookie'), null);
+    } finally {
+      await down.close();
+    }
   });
 });

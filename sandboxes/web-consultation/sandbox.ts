@@ -6,7 +6,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyStatic from '@fastify/static';
-import { decodeJwt } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,21 +40,56 @@ const securityHeaders: Record<string, string> = {
   'referrer-policy': 'no-referrer',
 };
 
+/** Where Front Door publishes the public keys its hand-off tokens are signed with. */
+export const HANDOFF_JWKS_PATH = '/.well-known/handoff-jwks.json';
+/** Hand-off tokens already used are remembered this long (longer than any token lives), so none is used twice. */
+const SEEN_TOKEN_MS = 10 * 60_000;
+
+export type HandOffCheck = { sub: string } | { refused: string; status?: number };
+
 /**
- * Checks the hand-off is a well-formed, unexpired JWT naming a subject. A real supplier must also verify its
- * signature against NHS login's published keys and pass it to NHS login as asserted_login_identity for a
- * silent sign-in; the sandbox only decodes it, so tests can make one without NHS login's private key.
+ * Checks a hand-off token as a supplier must before signing anyone in. Given the Front Door it trusts, the
+ * token must carry a signature that verifies against that platform's published hand-off keys, name the
+ * platform as issuer and this service (its own origin) as audience, and not have expired. Without one (a
+ * sandbox run alone, in a sandpit) only the token's shape is checked, and /health says so.
  */
-export function readHandOff(token: string): { sub: string } | { refused: string } {
-  let claims: ReturnType<typeof decodeJwt>;
-  try {
-    claims = decodeJwt(token);
-  } catch {
-    return { refused: 'it is not a well-formed JWT' };
+export function handOffVerifier(platformUrl: string | undefined): (token: string, ownOrigin: string) => Promise<HandOffCheck> {
+  const keys = platformUrl ? createRemoteJWKSet(new URL(HANDOFF_JWKS_PATH, platformUrl), { timeoutDuration: 3000 }) : undefined;
+  const issuer = platformUrl?.replace(/\/$/, '');
+  const seen = new Map<string, number>();
+  return async (token, ownOrigin) => {
+    let claims: JWTPayload;
+    try {
+      claims = keys ? (await jwtVerify(token, keys, { issuer, audience: ownOrigin, algorithms: ['RS256'], requiredClaims: ['exp', 'jti'] })).payload : decodeJwt(token);
+    } catch (err) {
+      // The platform's keys not reachable is not the token's fault: the user is told to try again later.
+      if (err instanceof joseErrors.JWKSTimeout || !(err instanceof joseErrors.JOSEError)) return { refused: 'the NHS App\'s published keys could not be fetched to check it', status: 503 };
+      return { refused: whyRefused(err) };
+    }
+    if (typeof claims.sub !== 'string' || !claims.sub) return { refused: 'it names no subject' };
+    if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return { refused: 'it has expired' };
+    // A token is good for one sign-in: one copied from a browser's history or a log cannot be used again.
+    if (claims.jti) {
+      const now = Date.now();
+      for (const [id, until] of seen) if (until < now) seen.delete(id); else break;
+      if (seen.has(claims.jti)) return { refused: 'it has already been used' };
+      seen.set(claims.jti, now + SEEN_TOKEN_MS);
+    }
+    return { sub: claims.sub };
+  };
+}
+
+function whyRefused(err: unknown): string {
+  if (err instanceof joseErrors.JWTExpired) return 'it has expired';
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'aud') return 'it was issued for another service';
+    if (err.claim === 'iss') return 'it was not issued by the NHS App';
+    return `its ${err.claim} claim is missing or wrong`;
   }
-  if (typeof claims.sub !== 'string' || !claims.sub) return { refused: 'it names no subject' };
-  if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return { refused: 'it has expired' };
-  return { sub: claims.sub };
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWKSNoMatchingKey) return 'its signature does not match the NHS App\'s published keys';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'it is signed with an algorithm that is not accepted';
+  if (err instanceof joseErrors.JWTInvalid || err instanceof joseErrors.JWSInvalid) return 'it is not a well-formed JWT';
+  return 'it is not a token this service can accept';
 }
 
 function newReference(): string {
@@ -66,12 +101,13 @@ function newReference(): string {
 export const webConsultationSandbox: SandboxDefinition = {
   name: 'web-consultation',
   description: 'Online consultation web integration (DPS supplier TriagePoint): SSO hand-off, GAD-7 triage, reference',
-  async build({ faultMode }) {
+  async build({ faultMode, platformUrl }) {
     const mode = faultMode ?? '';
     const variant: Variant = { inaccessible: mode === 'inaccessible', insecure: mode === 'insecure' };
     const noSso = mode === 'no-sso';
     const { title, questions } = loadQuestionnaire();
     const sessions = new Map<string, Session>();
+    const checkHandOff = handOffVerifier(platformUrl);
 
     const app = Fastify({ logger: false });
     installFaults(app, { mode: faultMode, errorBody: (status) => ({ contentType: 'text/html; charset=utf-8', body: problemPage(variant, status) }) });
@@ -114,7 +150,10 @@ export const webConsultationSandbox: SandboxDefinition = {
     };
     const firstUnanswered = (s: Session) => questions.findIndex((q) => q.required && !s.answers[q.linkId]);
 
-    app.get('/health', async () => ({ status: 'ok', service: 'web-consultation', questionnaire: title }));
+    app.get('/health', async () => ({
+      status: 'ok', service: 'web-consultation', questionnaire: title,
+      handOff: platformUrl ? `signature verified against ${new URL(HANDOFF_JWKS_PATH, platformUrl).href}` : 'sandpit: shape checked only, signature not verified',
+    }));
     app.get('/assets/nhsuk.css', async (_req, reply) => reply.type('text/css').header('cache-control', 'public, max-age=86400').send(nhsukCss));
     app.get('/assets/app.css', async (_req, reply) => reply.type('text/css').send(appCss));
     app.get('/assets/logo.svg', async (_req, reply) => reply.type('image/svg+xml').send(logoSvg));
@@ -122,8 +161,9 @@ export const webConsultationSandbox: SandboxDefinition = {
     app.get('/', async (req, reply) => {
       const token = (req.query as Record<string, unknown>)[HAND_OFF_PARAM];
       if (typeof token === 'string' && !noSso) {
-        const handOff = readHandOff(token);
-        if ('refused' in handOff) return html(reply, handOffRefusedPage(variant, handOff.refused), 400);
+        // The audience is this service as the browser reached it.
+        const handOff = await checkHandOff(token, `${req.protocol}://${req.host}`);
+        if ('refused' in handOff) return html(reply, handOffRefusedPage(variant, handOff.refused), handOff.status ?? 400);
         newSession(req, reply, handOff.sub);
         // Drop the token from the address so it is not kept in history or shown again.
         return reply.redirect('/', 303);

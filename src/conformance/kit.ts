@@ -8,6 +8,11 @@ export interface ConformanceTarget {
   system: string;
   /** Base URL of the supplier endpoint under test. */
   url: string;
+  /**
+   * Issues a hand-off token as the platform does (signed with its hand-off key, for this audience). Given it,
+   * the web suite signs in with real tokens and also checks that forged and replayed ones are refused.
+   */
+  handOff?: (audience: string) => Promise<string>;
 }
 
 export interface ConformanceCheck {

@@ -1,8 +1,12 @@
 // The web conformance suite, over HTTP, passes against the healthy web-consultation sandbox and fails with
-// readable reasons against each of its faulty modes.
+// readable reasons against each of its faulty modes; given the platform's hand-off signer (as the pipeline
+// gives it), it also shows a service that does not verify signatures failing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import Fastify from 'fastify';
 import { startSandbox, type RunningSandbox } from '../../sandboxes/common/server.ts';
+import { HandoffSigner } from '../identity/handoff.ts';
+import { newSigningJwk } from '../identity/keys.ts';
 import { webConsultationSandbox } from '../../sandboxes/web-consultation/sandbox.ts';
 import { formatTable, runSuite, type CheckResult } from './kit.ts';
 import { suiteFor } from './suites.ts';
@@ -72,5 +76,46 @@ describe('web conformance suite', () => {
       const r = results.get(mode)!;
       assert.ok(r.every((x) => !x.passed && reason.test(x.reason ?? '')), `${mode}:\n${formatTable(r)}`);
     }
+  });
+});
+
+describe('web conformance suite with the platform\'s hand-off signer', () => {
+  // A stand-in platform: the real hand-off signer with its own key, publishing the public half as Front Door does.
+  const platform = Fastify();
+  let signer: HandoffSigner;
+  const checked = new Map<'verifying' | 'sandpit', CheckResult[]>();
+  const sandboxes: RunningSandbox[] = [];
+  before(async () => {
+    platform.get('/.well-known/handoff-jwks.json', async () => signer.jwks());
+    const platformUrl = await platform.listen({ port: 0, host: '127.0.0.1' });
+    signer = await HandoffSigner.withKey(await newSigningJwk(), platformUrl);
+    const handOff = (audience: string) => signer.sign({ sub: 'assurance-test-user', identityLevel: 'P9' }, audience);
+    for (const [name, opts] of [['verifying', { platformUrl }], ['sandpit', {}]] as const) {
+      const s = await startSandbox(webConsultationSandbox, { port: 0, ...opts });
+      sandboxes.push(s);
+      checked.set(name, await runSuite(webSuite, { type: 'web', system: 'web-consultation', url: `${s.url}/`, handOff }));
+    }
+  });
+  after(async () => {
+    await Promise.all(sandboxes.map((s) => s.close()));
+    await platform.close();
+  });
+  const forged = 'single sign-on: an assertedLoginIdentity token not signed by the NHS App is refused';
+  const reused = 'single sign-on: an assertedLoginIdentity token used a second time is refused';
+
+  it('signs in with the platform\'s tokens and passes every check, forged and reused tokens included, against a verifying service', () => {
+    const r = checked.get('verifying')!;
+    assert.ok(r.every((x) => x.passed), formatTable(r));
+    assert.ok([forged, reused].every((n) => r.some((x) => x.name === n)), formatTable(r));
+  });
+
+  it('fails a service that checks only the token\'s shape, saying a forged token signed the user in', () => {
+    const r = checked.get('sandpit')!;
+    assert.deepEqual(r.filter((x) => !x.passed).map((x) => x.name), [forged], formatTable(r));
+    assert.match(r.find((x) => x.name === forged)!.reason ?? '', /a token signed with a key the NHS App never published signed the user in: it landed on 'Get help with anxiety or worry/);
+  });
+
+  it('leaves those two checks out without a signer (the command line has no platform key)', () => {
+    assert.ok(!results.get('')!.some((x) => x.name === forged || x.name === reused));
   });
 });

@@ -2,7 +2,7 @@
 // signed-in user (online consultations on the DPS, PHRs), checked over HTTP like a browser without JavaScript.
 // The full accessibility audit (axe in Chromium) is the pipeline's accessibility gate; here only the basics.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { generateKeyPair, SignJWT } from 'jose';
 import { request } from 'undici';
 import type { ConformanceCheck, ConformanceSuite, ConformanceTarget } from './kit.ts';
 
@@ -150,34 +150,56 @@ function ensureHtml(p: Page, what: string): void {
 
 // ---- the journey a signed-in user takes, shared by the checks that look at every page ----
 
-/** A test identity in the shape of an NHS login ID token. */
-async function handOffToken(claims: Record<string, unknown> = {}): Promise<string> {
-  // Signed with a throwaway key: in the sandpit the supplier only checks its shape. In assurance the supplier
-  // verifies NHS login's signature, so the pipeline must hand out tokens from the NHS login sandpit there.
-  return new SignJWT({ identity_proofing_level: 'P9', nhs_number: '9990079196', ...claims })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+/**
+ * A hand-off token for the service. From the pipeline it is the platform's own, signed with its hand-off key.
+ * From the command line (no platform key) it is a test identity signed with a throwaway key, which only a
+ * service in a sandpit, checking the token's shape, accepts.
+ */
+async function handOffToken(target: ConformanceTarget): Promise<string> {
+  if (target.handOff) return target.handOff(entryOf(target).origin);
+  return forgedHandOff(entryOf(target).origin);
+}
+
+/** A token in the platform's shape, for the right audience, but signed with a key the platform never published. */
+async function forgedHandOff(audience: string): Promise<string> {
+  const { privateKey } = await generateKeyPair('RS256');
+  return new SignJWT({ identity_proofing_level: 'P9' })
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'conformance-test-key' })
     .setSubject(randomUUID())
     .setIssuer('front-door-conformance')
-    .setAudience('web-integration')
+    .setAudience(audience)
     .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(randomBytes(32));
+    .setExpirationTime('1m')
+    .setJti(randomUUID())
+    .sign(privateKey);
 }
 
 const entryOf = (target: ConformanceTarget) => new URL(target.url);
 /** Paths on the service resolve against the entry URL's folder, so a service hosted under a path works too. */
 const under = (target: ConformanceTarget, rel: string) => new URL(rel, entryOf(target).href.replace(/[^/]*$/, ''));
 
-async function signIn(target: ConformanceTarget): Promise<{ visitor: Visitor; landing: Page }> {
+const withHandOff = (target: ConformanceTarget, token: string) => {
+  const url = new URL(entryOf(target));
+  url.searchParams.set(HAND_OFF_PARAM, token);
+  return url;
+};
+
+async function signIn(target: ConformanceTarget, token?: string): Promise<{ visitor: Visitor; landing: Page }> {
   const entry = entryOf(target);
   const visitor = new Visitor(entry.origin);
-  const url = new URL(entry);
-  url.searchParams.set(HAND_OFF_PARAM, await handOffToken());
-  const landing = await visitor.get(url);
+  const landing = await visitor.get(withHandOff(target, token ?? await handOffToken(target)));
   ensureHtml(landing, `the entry page with ${HAND_OFF_PARAM}`);
   ensure(!hasPassword(landing.body), `after the ${HAND_OFF_PARAM} hand-off the service asked the user to sign in again (${describePage(landing)} has a password field)`);
   ensure(!/\b(sign|log) ?in\b/i.test(headingOf(landing.body)), `after the ${HAND_OFF_PARAM} hand-off the service showed ${describePage(landing)}, a sign-in page`);
   return { visitor, landing };
+}
+
+/** A fresh visitor arriving with the token is not signed in: no landing page, and no server error either. */
+async function ensureRefused(target: ConformanceTarget, landing: Page, token: string, what: string): Promise<void> {
+  const p = await new Visitor(entryOf(target).origin).get(withHandOff(target, token));
+  ensure(p.status < 500, `${what} made the service fail with ${p.status}`);
+  const accepted = p.status < 300 && !hasPassword(p.body) && p.title === landing.title;
+  ensure(!accepted, `${what} signed the user in: it landed on ${describePage(p)}`);
 }
 
 /** Where to go next from a page with nothing to fill in: its start or continue button. */
@@ -294,15 +316,24 @@ function checks(target: ConformanceTarget): ConformanceCheck[] {
       name: `single sign-on: a malformed ${HAND_OFF_PARAM} is not accepted`,
       async run() {
         const { landing } = await signIn(target);
-        const entry = entryOf(target);
-        const url = new URL(entry);
-        url.searchParams.set(HAND_OFF_PARAM, 'not-a-jwt');
-        const p = await new Visitor(entry.origin).get(url);
-        ensure(p.status < 500, `a malformed ${HAND_OFF_PARAM} made the service fail with ${p.status}`);
-        const accepted = p.status < 300 && !hasPassword(p.body) && p.title === landing.title;
-        ensure(!accepted, `a malformed ${HAND_OFF_PARAM} ("not-a-jwt") signed the user in: it landed on ${describePage(p)}`);
+        await ensureRefused(target, landing, 'not-a-jwt', 'a malformed token ("not-a-jwt")');
       },
     },
+    // These need tokens the service should accept, signed by the platform: the pipeline gives its signer.
+    ...(target.handOff ? [{
+      name: `single sign-on: an ${HAND_OFF_PARAM} token not signed by the NHS App is refused`,
+      async run() {
+        const { landing } = await signIn(target);
+        await ensureRefused(target, landing, await forgedHandOff(entryOf(target).origin), 'a token signed with a key the NHS App never published');
+      },
+    }, {
+      name: `single sign-on: an ${HAND_OFF_PARAM} token used a second time is refused`,
+      async run() {
+        const token = await handOffToken(target);
+        const { landing } = await signIn(target, token);
+        await ensureRefused(target, landing, token, 'the same token a second time');
+      },
+    }] : []),
     {
       name: 'security headers: framing restricted and nosniff on every page',
       async run() {

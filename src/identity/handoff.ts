@@ -14,7 +14,11 @@ export class HandoffSigner {
   private constructor(private readonly key: CryptoKey | Uint8Array, private readonly jwk: JWK, private readonly issuer: string) {}
 
   static async open(db: Store, issuer: string): Promise<HandoffSigner> {
-    const jwk = await privateSigningJwk(db, 'handoff.signing-key');
+    return HandoffSigner.withKey(await privateSigningJwk(db, 'handoff.signing-key'), issuer);
+  }
+
+  /** A signer with the given private key (the stored one, or a test's own). */
+  static async withKey(jwk: JWK, issuer: string): Promise<HandoffSigner> {
     return new HandoffSigner(await importJWK(jwk, 'RS256'), jwk, issuer);
   }
 

@@ -12,11 +12,14 @@ async function stored<T>(db: Store, key: string, make: () => Promise<T>): Promis
   return (await db.query<{ value: T }>('SELECT value FROM settings WHERE key = $1', [key]))[0].value;
 }
 
+/** A new RS256 private key as a JWK, with a key id. */
+export async function newSigningJwk(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+}
+
 export async function privateSigningJwk(db: Store, key: string): Promise<JWK> {
-  return stored(db, key, async () => {
-    const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-    return { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS256', use: 'sig' };
-  });
+  return stored(db, key, newSigningJwk);
 }
 
 export function publicJwk(jwk: JWK): JWK {

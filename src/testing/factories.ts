@@ -37,11 +37,13 @@ export async function testConfig(env: Record<string, string> = {}): Promise<Conf
 export async function startTestSystem(env: Record<string, string> = {}, opts: SystemOptions & { withSandboxes?: boolean } = {}): Promise<RunningSystem> {
   if (!opts.withSandboxes) return startSystem(await testConfig(env), { inMemory: true, ...opts });
   // GP systems keep nominated pharmacies on the PDS sandbox, whose port is known only once it listens.
+  // A web integration verifies this system's hand-off signatures, as `npm start` runs it.
+  const config = await testConfig(env);
   let pds: string | undefined;
-  const running = await Promise.all(sandboxes.map((s) => startSandbox(s, { port: 0, spineUrl: () => pds })));
+  const running = await Promise.all(sandboxes.map((s) => startSandbox(s, { port: 0, spineUrl: () => pds, platformUrl: config.publicUrl })));
   const supplierUrls = Object.fromEntries(running.map((r) => [r.name, r.url]));
   pds = supplierUrls.pds;
-  const system = await startSystem(await testConfig(env), { inMemory: true, supplierUrls, ...opts });
+  const system = await startSystem(config, { inMemory: true, supplierUrls, ...opts });
   const close = system.close;
   return Object.assign(system, {
     async close() {

@@ -12,7 +12,7 @@ export async function runConformance(ctx: RunContext): Promise<RunOutcome> {
   await probe(ctx.guard, ctx.targetUrl);
   await ctx.progress(0, `Running the ${suite.type} suite (${system})`);
   // The suite's adapters open their own connections: give them the checked address (http), not the name again.
-  const results: CheckResult[] = await runSuite(suite, { type: suite.type, system, url: checked.pinnedUrl }, (done, total, last) => {
+  const results: CheckResult[] = await runSuite(suite, { type: suite.type, system, url: checked.pinnedUrl, handOff: ctx.handOff }, (done, total, last) => {
     stopped(ctx.signal);
     void ctx.progress(Math.floor((done / total) * 100), `${done} of ${total} checks: ${last.name} ${last.passed ? 'passed' : 'failed'}`);
   }).catch((err) => {

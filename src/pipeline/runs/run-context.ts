@@ -10,6 +10,8 @@ export interface RunContext {
   params: Record<string, unknown>;
   guard: OutboundGuard;
   signal: AbortSignal;
+  /** Issues the platform's own hand-off token for a web integration (audience: its origin). */
+  handOff?: (audience: string) => Promise<string>;
   progress(percent: number, note: string): Promise<void>;
 }
 

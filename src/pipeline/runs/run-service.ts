@@ -122,6 +122,8 @@ export interface RunServiceOptions {
   /** Ceiling on a capacity run's request rate (CAPACITY_MAX_RPS). */
   capacityMaxRps: number;
   chromiumPath?: string;
+  /** Signs hand-off tokens as the platform does, so the web suite signs in to a service as the app would. */
+  handOff?: (audience: string) => Promise<string>;
   pollingIntervalSeconds?: number;
   onError?: (err: Error) => void;
 }
@@ -227,6 +229,7 @@ export class RunService {
       params: run.params,
       guard: this.opts.guard,
       signal: controller.signal,
+      handOff: this.opts.handOff,
       progress: (percent, note) => {
         writes = writes.then(() => db.query(`UPDATE pipeline_runs SET progress = $2, progress_note = $3 WHERE id = $1 AND status = 'running'`, [runId, Math.max(0, Math.min(99, percent)), note])).catch(() => {});
         return writes as Promise<void>;
