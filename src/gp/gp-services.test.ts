@@ -94,6 +94,22 @@ describe('GP services', () => {
     assert.equal(counts.link, 1);
   });
 
+  it('renews a refused linkage once when a page\'s several reads are all refused together', async () => {
+    const counts: Counts = { link: 0, book: 0, cancel: 0, linkageRefusals: 0 };
+    const services = new GpServices({ vault: await LinkageVault.open(system.db), db: system.db, catalog: system.catalog, supplierUrls: { 'gp-emis': 'http://fake' }, policies: new SupplierPolicies(), systems: { emis: fakeSystem(counts) } });
+    const nhs = '9990633525';
+    const p = await services.forCitizen(ctxFor(amira({ sub: 'renewing', nhsNumber: nhs })), 'appointments');
+    await p.listAppointments();
+    (services.adapter('emis') as unknown as { rotate(): void }).rotate();
+    await Promise.all([p.listAppointments(), p.listAppointments(), p.searchSlots({ from: '2026-12-01', to: '2026-12-02' })]);
+    assert.equal(counts.linkageRefusals, 3, 'each read was refused once');
+    assert.equal(counts.link, 2, 'the first linkage, and one renewal shared by all three');
+    const links = await system.db.query("SELECT 1 FROM audit_events WHERE subject_nhs_number = $1 AND action = 'link'", [nhs]);
+    assert.equal(links.length, 2);
+    await p.listAppointments();
+    assert.equal(counts.link, 2);
+  });
+
   it("refuses another citizen's appointment without asking the supplier, audited as denied", async () => {
     const counts: Counts = { link: 0, book: 0, cancel: 0, linkageRefusals: 0 };
     const services = new GpServices({ vault: await LinkageVault.open(system.db), db: system.db, catalog: system.catalog, supplierUrls: { 'gp-emis': 'http://fake' }, policies: new SupplierPolicies(), systems: { emis: fakeSystem(counts) } });

@@ -235,10 +235,22 @@ export class GpPatient {
       return await this.audited(action, resource, () => fn(l), detail, alongside);
     } catch (err) {
       if (!(err instanceof GpDomainError && err.code === 'linkage-invalid')) throw err;
-      await this.forget();
-      const fresh = await this.link();
+      const fresh = await this.renewed(l);
       return this.audited(action, resource, () => fn(fresh), detail, alongside);
     }
+  }
+
+  /**
+   * A linkage in place of one the supplier refused. Calls refused together (a page's several reads) share one
+   * renewal, and one refused after it finished uses its result, so the supplier is asked to link once.
+   */
+  private renewed(refused: GpLinkage): Promise<GpLinkage> {
+    const current = this.services.cachedLinkage(this.linkageKey);
+    if (current && current.linkageKey !== refused.linkageKey) return Promise.resolve(current);
+    return this.services.sharedLinkage(`${this.linkageKey}|renewal`, async () => {
+      await this.forget();
+      return this.link();
+    });
   }
 
   // --- appointments ----------------------------------------------------------------------------------
