@@ -43,11 +43,23 @@ const RecordChange = Type.Object({
     + 'removes it); language: {code} (a code from the list the pages offer)',
 });
 
-const ChangeError = Type.Object({
+/** A response of the shared error shape, with what that status means here (the documentation's wording for it). */
+const error = (description: string) => Type.Ref('Error', { description });
+
+const Invalid = Type.Object({
   statusCode: Type.Integer(), error: Type.String(), message: Type.String(),
   errors: Type.Optional(Type.Array(Type.Object({ path: Type.String({ description: 'JSON Pointer into the body' }), message: Type.String() }))),
-  current: Type.Optional(NationalRecord),
-});
+}, { description: 'The change breaks a rule the pages also apply (postcode, phone, email, pharmacy code, dates, the language list), '
+  + 'each problem with a JSON Pointer in `errors`; or the Idempotency-Key is missing or not a UUID. Nothing was sent' });
+
+const Conflict = Type.Object({
+  statusCode: Type.Integer(), error: Type.String(), message: Type.String(),
+  current: NationalRecord,
+}, { description: 'The version in If-Match is no longer current: `current` is the record as it is now. Nothing was overwritten' });
+
+const signedOut = error('No session: sign in first');
+const forbidden = error('Below identity level P9, or your NHS login has no NHS number');
+const unavailable = error('The national record is not available right now (Retry-After says when to try again); nothing was changed');
 
 function refuse(reply: FastifyReply, statusCode: 400 | 401 | 403 | 404 | 409 | 415 | 422 | 428 | 503 | 504, error: string, message: string, more: Record<string, unknown> = {}) {
   return reply.code(statusCode).send({ statusCode, error, message, ...more });
@@ -177,7 +189,10 @@ export const nationalApi: FastifyPluginAsync<{ national: NationalServices; perMi
       summary: 'The signed-in citizen\'s details as the national record (PDS) holds them; needs identity level P9',
       tags: ['national services'],
       security: [{ session: [] }],
-      response: { 200: NationalRecord, 401: Type.Ref('Error'), 403: Type.Ref('Error'), 404: Type.Ref('Error'), 503: Type.Ref('Error') },
+      response: {
+        200: Type.Object(NationalRecord.properties, { description: 'Your details as the national record holds them, with the version in ETag' }),
+        401: signedOut, 403: forbidden, 404: error('The national record has no entry for your NHS number'), 503: unavailable,
+      },
     },
   }, async (req, reply) => {
     const nhsNumber = ownRecord(req, reply, 'Viewing');
@@ -208,7 +223,18 @@ export const nationalApi: FastifyPluginAsync<{ national: NationalServices; perMi
       security: [{ session: [] }],
       headers: Type.Object({ 'if-match': Type.Optional(Type.String()), 'idempotency-key': Type.Optional(Type.String()) }),
       body: RecordChange,
-      response: { 200: NationalRecord, 400: ChangeError, 401: ChangeError, 403: ChangeError, 409: ChangeError, 415: ChangeError, 422: ChangeError, 428: ChangeError, 503: ChangeError, 504: ChangeError },
+      response: {
+        200: Type.Object(NationalRecord.properties, { description: 'The change is made: the record as it is now, with its new version in ETag. '
+          + 'With `Idempotent-Replayed: true`, an earlier request with this Idempotency-Key made it, and nothing was sent again' }),
+        400: Invalid, 401: signedOut,
+        403: error('Below identity level P9, no NHS number, or the request came from another site'),
+        409: Conflict,
+        415: error('The change was not sent as application/json'),
+        422: error('The national record refused the change (the message names the field and who can change it), or this Idempotency-Key was already used for a different change'),
+        428: error('If-Match is missing: send the version you read, so a change made since is never overwritten'),
+        503: unavailable,
+        504: error('The national record did not answer in time, so whether the change was made is not yet known. Send the same request with the same Idempotency-Key: it is never applied twice'),
+      },
     },
   }, async (req, reply) => {
     if (crossSite(req)) return refuse(reply, 403, 'Forbidden', 'A change to your record must come from Front Door itself, not another site');

@@ -162,6 +162,12 @@ describe('catalog API', () => {
     assert.ok(change, 'the change to the national record is documented');
     assert.ok(change.parameters.some((p: { name: string; in: string }) => p.name === 'idempotency-key' && p.in === 'header'));
     assert.ok(change.responses['409'] && change.responses['428']);
+    // Each answer says what it means, and only the conflict carries the record as it is now.
+    for (const [code, r] of Object.entries(change.responses as Record<string, { description: string; content: { 'application/json': { schema: { properties?: object } } } }>)) {
+      assert.notEqual(r.description, 'Default Response', `${code} has its own description`);
+      assert.equal('current' in (r.content['application/json'].schema.properties ?? {}), code === '409', `${code}: the record as it is now only with a conflict`);
+    }
+    assert.match(change.responses['504'].description, /same Idempotency-Key/);
     // The page's scripts and styles resolve (relative to /api/docs/), so it does not come up blank.
     const bare = await get('/api/docs');
     assert.equal(bare.statusCode, 301);
