@@ -39,10 +39,32 @@ export function describeViolations(vs: AxeViolation[]): string {
   return vs.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`).join('\n');
 }
 
-/** Fails the test, naming each rule and element, when axe finds a serious or critical violation. */
+/**
+ * Fails the test, naming each rule and element, when axe finds a serious or critical violation, or when the page
+ * does not reflow at 320 CSS pixels wide (WCAG 1.4.10, which axe cannot check).
+ */
 export async function checkAxe(page: Page, label: string): Promise<void> {
   const violations = await seriousViolations(page);
   assert.equal(violations.length, 0, `${label}: ${describeViolations(violations)}`);
+  await checkReflow(page, label);
+}
+
+/** At 320 CSS pixels wide (400% zoom of a 1280 px window) nothing makes the page scroll sideways. */
+export async function checkReflow(page: Page, label: string): Promise<void> {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 320, height: size?.height ?? 800 });
+  try {
+    const wide = await page.evaluate(() => {
+      const root = document.documentElement;
+      if (root.scrollWidth <= root.clientWidth) return [];
+      return [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > root.clientWidth + 1 && !e.closest('.nhsuk-u-visually-hidden'))
+        .slice(0, 3).map((e) => `${e.tagName.toLowerCase()}${e.className ? `.${String(e.className).trim().split(/\s+/).join('.')}` : ''} (right edge ${Math.round(e.getBoundingClientRect().right)} px)`);
+    });
+    assert.deepEqual(wide, [], `${label}: scrolls sideways at 320 px wide`);
+  } finally {
+    if (size) await page.setViewportSize(size);
+  }
 }
 
 /** Saves a screenshot under test-results/ for a person to look at. */

@@ -319,7 +319,7 @@ describe('national services on the web', () => {
     assert.match(text((await get('/services/organ-donation', cookie)).body), /No decision recorded/);
 
     const h = text((await get('/services/organ-donation/history', cookie)).body);
-    for (const a of ['Recorded', 'Amended', 'Reaffirmed', 'Withdrawn']) assert.match(h, new RegExp(`\\d ${a} \\d{1,2} [A-Z][a-z]+ \\d{4} at \\d{2}:\\d{2}`));
+    for (const a of ['Recorded', 'Amended', 'Reaffirmed', 'Withdrawn']) assert.match(h, new RegExp(`Version \\d What happened ${a} When \\d{1,2} [A-Z][a-z]+ \\d{4} at \\d{2}:\\d{2}`));
     assert.match(h, /I want to talk to my family first/);
   });
 
@@ -347,7 +347,7 @@ describe('national services on the web', () => {
     assert.match(view, /21:30 to 07:30/);
     assert.match(view, /Opted out/);
     const h = text((await get('/services/contact-preferences/history', cookie)).body);
-    assert.match(h, /National data opt-out \d{1,2} [A-Z][a-z]+ \d{4} at \d{2}:\d{2}/);
+    assert.match(h, /What changed National data opt-out When \d{1,2} [A-Z][a-z]+ \d{4} at \d{2}:\d{2}/);
     assert.match(h, /Text message, Email; quiet hours 21:30 to 07:30/);
   });
 
@@ -362,9 +362,12 @@ describe('national services on the web', () => {
 
   it('shows every agency read and write on the access log', async () => {
     const { cookie } = await signedInCitizen(s, { level: 'P9', nhsNumber: AMIRA });
-    const log = text((await get('/access-log', cookie)).body);
-    assert.match(log, /You Viewed your details on the national record Held by the Personal Demographics Service Done/);
-    assert.match(log, /You Changed your details on the national record Held by the Personal Demographics Service Done/);
+    const page = (await get('/access-log', cookie)).body;
+    assert.match(page, /<table class="nhsuk-table nhsuk-table--responsive" role="table">/, 'the table stacks on a narrow screen');
+    const log = text(page);
+    // Each cell carries its column's heading, shown when the table stacks on a narrow screen.
+    assert.match(log, /Who You What Viewed your details on the national record Held by the Personal Demographics Service Outcome Done/);
+    assert.match(log, /Who You What Changed your details on the national record Held by the Personal Demographics Service Outcome Done/);
   });
 });
 
