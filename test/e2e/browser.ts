@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { RunningSystem } from '../../src/system.ts';
+import { overflowAtNarrowWidth, REFLOW_WIDTH } from '../../src/pipeline/runs/reflow.ts';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
@@ -49,22 +50,9 @@ export async function checkAxe(page: Page, label: string): Promise<void> {
   await checkReflow(page, label);
 }
 
-/** At 320 CSS pixels wide (400% zoom of a 1280 px window) nothing makes the page scroll sideways. */
+/** At 320 CSS pixels wide nothing makes the page scroll sideways. */
 export async function checkReflow(page: Page, label: string): Promise<void> {
-  const size = page.viewportSize();
-  await page.setViewportSize({ width: 320, height: size?.height ?? 800 });
-  try {
-    const wide = await page.evaluate(() => {
-      const root = document.documentElement;
-      if (root.scrollWidth <= root.clientWidth) return [];
-      return [...document.querySelectorAll('body *')]
-        .filter((e) => e.getBoundingClientRect().right > root.clientWidth + 1 && !e.closest('.nhsuk-u-visually-hidden'))
-        .slice(0, 3).map((e) => `${e.tagName.toLowerCase()}${e.className ? `.${String(e.className).trim().split(/\s+/).join('.')}` : ''} (right edge ${Math.round(e.getBoundingClientRect().right)} px)`);
-    });
-    assert.deepEqual(wide, [], `${label}: scrolls sideways at 320 px wide`);
-  } finally {
-    if (size) await page.setViewportSize(size);
-  }
+  assert.deepEqual(await overflowAtNarrowWidth(page), [], `${label}: scrolls sideways at ${REFLOW_WIDTH} px wide`);
 }
 
 /** Saves a screenshot under test-results/ for a person to look at. */

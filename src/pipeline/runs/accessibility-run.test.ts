@@ -1,5 +1,6 @@
 // Accessibility runs in headless Chromium on the job queue: a page with a deliberate violation fails with it
-// listed, a clean page passes, and a request to a host not allowed is aborted and listed, never made.
+// listed, a page too wide for a 320 px window fails reflow, a clean page passes, and a request to a host not
+// allowed is aborted and listed, never made.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,10 @@ const clean = `<!doctype html><html lang="en"><head><title>Clean</title></head><
 const broken = `<!doctype html><html lang="en"><head><title>Broken</title></head><body><main><h1>Start</h1>
 <img src="/pic.png"><input name="q"><img src="http://evil.test/track.png" alt="tracker"></main></body></html>`;
 
+// Clean for axe, but a fixed-width table scrolls sideways in a narrow window.
+const wide = `<!doctype html><html lang="en"><head><title>Wide</title></head><body><main><h1>Your results</h1>
+<table style="width:640px"><caption>Results</caption><tr><th scope="col">Test</th><th scope="col">Value</th></tr><tr><td>Heart rate</td><td>74</td></tr></table></main></body></html>`;
+
 let server: Server;
 let base: string;
 let db: Store;
@@ -27,6 +32,7 @@ const resolved: string[] = [];
 before(async () => {
   server = createServer((req, res) => {
     if (req.url === '/clean') return res.writeHead(200, { 'content-type': 'text/html' }).end(clean);
+    if (req.url === '/wide') return res.writeHead(200, { 'content-type': 'text/html' }).end(wide);
     if (req.url === '/broken') return res.writeHead(200, { 'content-type': 'text/html' }).end(broken);
     if (req.url === '/pic.png') return res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.alloc(0));
     res.writeHead(200, { 'content-type': 'text/html' }).end(clean);
@@ -34,7 +40,7 @@ before(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   db = await openStore({});
-  for (let i = 1; i <= 2; i++) ids[i] = await insertTestIntegration(db);
+  for (let i = 1; i <= 3; i++) ids[i] = await insertTestIntegration(db);
   const guard = new OutboundGuard({ allow: DEFAULT_OUTBOUND_ALLOW_LIST, resolve: async (h) => { resolved.push(h); return [{ address: h === 'evil.test' ? '10.0.0.1' : '127.0.0.1', family: 4 }]; } });
   runs = new RunService({ db, guard, capacityMaxRps: 10, pollingIntervalSeconds: 0.5 });
   await runs.start();
@@ -75,4 +81,15 @@ test('a clean page passes', async () => {
   const run = await finished(queued.id);
   assert.equal(run.status, 'passed', run.error ?? JSON.stringify(run.result));
   assert.equal(run.progress, 100);
+});
+
+test('a page that scrolls sideways at 320 px fails reflow, naming what is too wide', async () => {
+  const queued = await runs.request({ integrationId: ids[3], kind: 'accessibility', targetUrl: base, params: { paths: '/wide /clean' }, requestedBy: 'supplier-x' });
+  const run = await finished(queued.id);
+  assert.equal(run.status, 'failed', run.error ?? JSON.stringify(run.result));
+  const r = run.result as { violations: AccessibilityViolation[] };
+  const reflow = r.violations.filter((v) => v.id === 'reflow');
+  assert.deepEqual(reflow.map((v) => [v.page, v.impact]), [['/wide', 'serious']]);
+  assert.match(reflow[0]!.help, /320 CSS pixels.*WCAG 1\.4\.10.*table \(right edge 6\d\d px\)/);
+  assert.equal(r.violations.filter((v) => v.page === '/wide' && v.id !== 'reflow' && (v.impact === 'serious' || v.impact === 'critical')).length, 0, 'axe itself finds nothing');
 });

@@ -1,9 +1,11 @@
-// An accessibility run: axe-core in headless Chromium against the supplier's pages. Chromium makes no network
+// An accessibility run: axe-core in headless Chromium against the supplier's pages, and a reflow check at 320 px
+// (WCAG 1.4.10, which axe cannot make). Chromium makes no network
 // connection of its own: every request it wants is fetched through the outbound guard (checked, redirects
 // re-checked, address pinned) and handed back, and anything the guard refuses is aborted and listed.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { OutboundUrlRefused } from '../../integrations/outbound-guard.ts';
+import { overflowAtNarrowWidth, REFLOW_WIDTH } from './reflow.ts';
 import { probe, RunCouldNotComplete, stopped, type RunContext, type RunOutcome } from './run-context.ts';
 
 const require = createRequire(import.meta.url);
@@ -68,6 +70,13 @@ export async function runAccessibility(ctx: RunContext, chromiumPath: string): P
         const r = await axe.run(document, { runOnly: { type: 'tag', values: tags } });
         return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl, nodes: v.nodes.length }));
       }, RULE_TAGS);
+      const past = await overflowAtNarrowWidth(page, 50);
+      if (past.length) {
+        found.push({
+          id: 'reflow', impact: 'serious', nodes: past.length, helpUrl: 'https://www.w3.org/WAI/WCAG22/Understanding/reflow.html',
+          help: `Content must reflow at ${REFLOW_WIDTH} CSS pixels wide without scrolling sideways (WCAG 1.4.10): ${past.slice(0, 3).join(', ')}`,
+        });
+      }
       violations.push(...found.map((v) => ({ page: path, ...v })));
       pages.push({ page: path, status: response?.status() ?? 0, violations: found.length });
     }
