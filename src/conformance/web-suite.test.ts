@@ -7,7 +7,7 @@ import Fastify from 'fastify';
 import { startSandbox, type RunningSandbox } from '../../sandboxes/common/server.ts';
 import { HandoffSigner } from '../identity/handoff.ts';
 import { newSigningJwk } from '../identity/keys.ts';
-import { webConsultationSandbox } from '../../sandboxes/web-consultation/sandbox.ts';
+import { HANDOFF_JWKS_PATH, webConsultationSandbox } from '../../sandboxes/web-consultation/sandbox.ts';
 import { formatTable, runSuite, type CheckResult } from './kit.ts';
 import { suiteFor } from './suites.ts';
 import { PAGE_BOUND_MS, webSuite } from './web-suite.ts';
@@ -86,7 +86,7 @@ describe('web conformance suite with the platform\'s hand-off signer', () => {
   const checked = new Map<'verifying' | 'sandpit', CheckResult[]>();
   const sandboxes: RunningSandbox[] = [];
   before(async () => {
-    platform.get('/.well-known/handoff-jwks.json', async () => signer.jwks());
+    platform.get(HANDOFF_JWKS_PATH, async () => signer.jwks());
     const platformUrl = await platform.listen({ port: 0, host: '127.0.0.1' });
     signer = await HandoffSigner.withKey(await newSigningJwk(), platformUrl);
     const handOff = (audience: string) => signer.sign({ sub: 'assurance-test-user', identityLevel: 'P9' }, audience);

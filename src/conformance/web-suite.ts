@@ -160,9 +160,12 @@ async function handOffToken(target: ConformanceTarget): Promise<string> {
   return forgedHandOff(entryOf(target).origin);
 }
 
+/** The throwaway key: made once per process, since every sign-in of a command-line run signs with it. */
+let throwawayKey: Promise<CryptoKey> | undefined;
+
 /** A token in the platform's shape, for the right audience, but signed with a key the platform never published. */
 async function forgedHandOff(audience: string): Promise<string> {
-  const { privateKey } = await generateKeyPair('RS256');
+  throwawayKey ??= generateKeyPair('RS256').then((k) => k.privateKey);
   return new SignJWT({ identity_proofing_level: 'P9' })
     .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'conformance-test-key' })
     .setSubject(randomUUID())
@@ -171,7 +174,7 @@ async function forgedHandOff(audience: string): Promise<string> {
     .setIssuedAt()
     .setExpirationTime('1m')
     .setJti(randomUUID())
-    .sign(privateKey);
+    .sign(await throwawayKey);
 }
 
 const entryOf = (target: ConformanceTarget) => new URL(target.url);
